@@ -1,0 +1,77 @@
+"""An asyncio-native, typed client for the Datadog Model Lab API (v2, preview).
+
+Example:
+    >>> from modellab_async import ModelLabClient
+    >>> async with ModelLabClient() as client:  # keys from DD_API_KEY / DD_APP_KEY
+    ...     async for run in client.runs.list(project_id=7, status="completed"):
+    ...         print(run.id, run.attributes.name)
+"""
+
+from ._client import ModelLabClient
+from ._config import SITES
+from ._pagination import NumberedPages, PageStrategy, Paginator
+from ._transport import ResponseStream, Transport
+from ._version import __version__
+from .errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ClientStateError,
+    ConfigurationError,
+    DecodeError,
+    ModelLabError,
+    NotFoundError,
+    PaginationError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+    UnsafeRedirectError,
+)
+from .models import (
+    FacetKeys,
+    FacetType,
+    FacetValues,
+    Page,
+    Project,
+    ProjectArtifacts,
+    Run,
+    RunArtifacts,
+    RunStatus,
+)
+
+__all__ = [
+    "SITES",
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientStateError",
+    "ConfigurationError",
+    "DecodeError",
+    "FacetKeys",
+    "FacetType",
+    "FacetValues",
+    "ModelLabClient",
+    "ModelLabError",
+    "NotFoundError",
+    "NumberedPages",
+    "Page",
+    "PageStrategy",
+    "PaginationError",
+    "Paginator",
+    "PermissionDeniedError",
+    "Project",
+    "ProjectArtifacts",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseStream",
+    "Run",
+    "RunArtifacts",
+    "RunStatus",
+    "ServerError",
+    "Transport",
+    "TransportError",
+    "UnsafeRedirectError",
+    "__version__",
+]

@@ -1,0 +1,152 @@
+"""Resolve the client's settings (keys, site, origin, timeouts) from arguments and environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from yarl import URL
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["SITES", "ClientConfig", "Secret", "resolve_config"]
+
+#: Datadog site name -> API origin: the eight sites of the docs plus uk1 from the spec.
+SITES: Mapping[str, str] = {
+    "datadoghq.com": "https://api.datadoghq.com",
+    "us3.datadoghq.com": "https://api.us3.datadoghq.com",
+    "us5.datadoghq.com": "https://api.us5.datadoghq.com",
+    "datadoghq.eu": "https://api.datadoghq.eu",
+    "ap1.datadoghq.com": "https://api.ap1.datadoghq.com",
+    "ap2.datadoghq.com": "https://api.ap2.datadoghq.com",
+    "uk1.datadoghq.com": "https://api.uk1.datadoghq.com",
+    "ddog-gov.com": "https://api.ddog-gov.com",
+    "us2.ddog-gov.com": "https://api.us2.ddog-gov.com",
+}
+
+API_KEY_ENV = "DD_API_KEY"
+APP_KEY_ENV = "DD_APP_KEY"
+SITE_ENV = "DD_SITE"
+DEFAULT_TIMEOUT = 60.0
+
+
+class Secret:
+    """A key that never shows itself in `repr`, `str` or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the key itself, for the one place that sends it: a request header."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Everything the client needs to reach the API, resolved once at construction."""
+
+    api_key: Secret
+    app_key: Secret
+    base_url: URL
+    timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT
+    user_agent: str = field(default="")
+
+
+def site_origin(site: str) -> URL:
+    """Return the API origin of a Datadog site name, with or without a leading `app.`.
+
+    >>> site_origin("app.datadoghq.eu")
+    URL('https://api.datadoghq.eu')
+    """
+    name = site.strip().lower().removeprefix("https://").rstrip("/").removeprefix("app.")
+    try:
+        return URL(SITES[name])
+    except KeyError:
+        known = ", ".join(SITES)
+        raise ConfigurationError(
+            f"unknown Datadog site {site!r}; use one of {known}, or pass base_url=..."
+        ) from None
+
+
+def parse_base_url(base_url: str | URL, *, allow_insecure_http: bool) -> URL:
+    """Validate an origin given as `base_url`; a path in it is kept as a prefix."""
+    url = URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(
+            f"base_url must be an absolute http(s) URL such as https://api.datadoghq.com, "
+            f"got {str(base_url)!r}"
+        )
+    if url.query_string or url.fragment:
+        raise ConfigurationError("base_url must not carry a query or a fragment")
+    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+        raise ConfigurationError(
+            f"refusing to send keys over plain http to {url.host}; use https, "
+            "or pass allow_insecure_http=True if this network is trusted"
+        )
+    return url.with_path(url.path.rstrip("/"))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _key(value: str | None, env_name: str, what: str, environ: Mapping[str, str]) -> Secret:
+    key = value if value is not None else environ.get(env_name, "")
+    if not key:
+        raise ConfigurationError(
+            f"no Datadog {what} given: pass it to ModelLabClient or set the {env_name} "
+            "environment variable"
+        )
+    return Secret(key)
+
+
+def resolve_config(
+    *,
+    api_key: str | None,
+    app_key: str | None,
+    site: str | None,
+    base_url: str | URL | None,
+    timeout: float | aiohttp.ClientTimeout,
+    allow_insecure_http: bool,
+    user_agent: str,
+    environ: Mapping[str, str] | None = None,
+) -> ClientConfig:
+    """Resolve arguments, then `DD_API_KEY`/`DD_APP_KEY`/`DD_SITE`, then defaults."""
+    env = os.environ if environ is None else environ
+    if base_url is not None:
+        origin = parse_base_url(base_url, allow_insecure_http=allow_insecure_http)
+    else:
+        origin = site_origin(site or env.get(SITE_ENV) or "datadoghq.com")
+    if isinstance(timeout, (int, float)) and (isinstance(timeout, bool) or timeout <= 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return ClientConfig(
+        api_key=_key(api_key, API_KEY_ENV, "API key", env),
+        app_key=_key(app_key, APP_KEY_ENV, "application key", env),
+        base_url=origin,
+        timeout=timeout,
+        user_agent=user_agent,
+    )

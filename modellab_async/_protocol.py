@@ -1,0 +1,122 @@
+"""Build Model Lab requests and interpret responses; perform no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import msgspec
+from yarl import URL
+
+from ._params import Query
+from .errors import APIError, DecodeError, UnsafeRedirectError, error_class_for
+from .models.jsonapi import ErrorDocument, ErrorObject
+
+__all__ = [
+    "API_ROOT",
+    "JSON",
+    "Request",
+    "Response",
+    "decode",
+    "error_from_response",
+    "redirect_target",
+    "request_url",
+]
+
+API_ROOT = "api/v2/model-lab-api"
+JSON = "application/json"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_REQUEST_ID_HEADERS = ("x-request-id", "dd-request-id", "x-datadog-request-id")
+_EXCERPT_CHARS = 200
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One call to the API: method, path under the API root, query and accepted type."""
+
+    method: str
+    path: str
+    query: Query = ()
+    accept: str = JSON
+
+    def describe(self) -> str:
+        """Return `METHOD /path` for messages: never the query, never a key."""
+        return f"{self.method} /{API_ROOT}/{self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete HTTP answer: status, headers and the whole body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def request_url(base_url: URL, request: Request) -> URL:
+    """Join the configured origin (and its path prefix), the API root and the request."""
+    url = base_url.joinpath(*API_ROOT.split("/"), *request.path.split("/"))
+    return url.with_query(request.query) if request.query else url
+
+
+def decode(decoder: msgspec.json.Decoder[T], body: bytes, request: Request) -> T:
+    """Decode a body with a typed decoder, or raise `DecodeError` saying what was wrong."""
+    try:
+        return decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"{request.describe()}: malformed response body: {exc}") from exc
+
+
+_error_decoder = msgspec.json.Decoder(ErrorDocument)
+
+
+def error_from_response(request: Request, response: Response) -> APIError:
+    """Build the typed error for an error answer, whatever its body looks like."""
+    errors: list[ErrorObject | str] = []
+    excerpt = ""
+    try:
+        errors = _error_decoder.decode(response.body).errors
+    except msgspec.DecodeError:
+        excerpt = _excerpt(response.body)
+    request_id = next(
+        (response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers),
+        None,
+    )
+    return error_class_for(response.status)(
+        response.status,
+        errors,
+        request_id=request_id,
+        method=request.method,
+        path=f"/{API_ROOT}/{request.path}",
+        body_excerpt=excerpt,
+        headers=response.headers,
+    )
+
+
+def _excerpt(body: bytes) -> str:
+    text = _SPACES.sub(" ", _TAGS.sub(" ", body.decode("utf-8", "replace"))).strip()
+    return text if len(text) <= _EXCERPT_CHARS else text[: _EXCERPT_CHARS - 3] + "..."
+
+
+def redirect_target(current: URL, location: str | None, origin: URL) -> URL:
+    """Return where a redirect leads, if it stays on the configured origin.
+
+    Raises:
+        UnsafeRedirectError: the redirect names another origin, or none at all;
+            following it would hand the keys to someone else.
+    """
+    if not location:
+        raise UnsafeRedirectError(f"redirect from {current.path} without a Location header")
+    target = current.join(URL(location))
+    if target.origin() != origin.origin():
+        raise UnsafeRedirectError(
+            f"refused a redirect from {current.path} to another origin ({target.origin()}); "
+            "the keys are only sent to the configured API host"
+        )
+    return target

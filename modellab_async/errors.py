@@ -1,0 +1,177 @@
+"""Every exception the client raises, in one tree.
+
+```
+ModelLabError                    # base: catch this to catch everything below
+├── ConfigurationError           # missing key, unknown site, bad base URL (also a ValueError)
+├── ClientStateError             # used outside `async with`, after close, or on another loop
+├── APIError                     # the service answered with an error status
+│   ├── BadRequestError          # 400
+│   ├── AuthenticationError      # 401
+│   ├── PermissionDeniedError    # 403
+│   ├── NotFoundError            # 404
+│   ├── RateLimitError           # 429
+│   └── ServerError              # 5xx
+├── TransportError               # no usable answer: connection failed, reset, or timed out
+│   ├── RequestTimeoutError      # a timeout, also a built-in TimeoutError
+│   └── UnsafeRedirectError      # a redirect to another origin, refused to protect the keys
+├── DecodeError                  # a body that does not match the documented shape
+└── PaginationError              # a listing that would repeat a page or go backwards
+```
+
+Invalid arguments raise `ValueError` or `TypeError` before any request is sent.
+No message or `repr` here ever contains an API or application key: errors are
+built from the status, the response body and the request's method and path only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models.jsonapi import ErrorObject
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientStateError",
+    "ConfigurationError",
+    "DecodeError",
+    "ModelLabError",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ServerError",
+    "TransportError",
+    "UnsafeRedirectError",
+]
+
+
+class ModelLabError(Exception):
+    """Base class of every error raised by modellab_async."""
+
+
+class ConfigurationError(ModelLabError, ValueError):
+    """The client cannot be configured as asked: a key is missing, the site is unknown."""
+
+
+class ClientStateError(ModelLabError, RuntimeError):
+    """The client is used where it cannot work: before `async with`, after close, on another loop."""
+
+
+class APIError(ModelLabError):
+    """The service answered with an error status.
+
+    Attributes:
+        status: the HTTP status code.
+        errors: the decoded JSON:API errors: `ErrorObject` values for 400/403/404/500
+            answers, plain strings for 429 answers; empty if the body was not JSON.
+        request_id: the request id header of the answer, when the service sent one.
+        method, path: what was asked, without query string or keys.
+        body_excerpt: the start of a body that was not JSON (an HTML page from a proxy).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        errors: Sequence[ErrorObject | str] = (),
+        *,
+        request_id: str | None = None,
+        method: str = "",
+        path: str = "",
+        body_excerpt: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.status = status
+        self.errors = list(errors)
+        self.request_id = request_id
+        self.method = method
+        self.path = path
+        self.body_excerpt = body_excerpt
+        self.headers: Mapping[str, str] = dict(headers or {})
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f" for {self.method} {self.path}" if self.method else ""
+        details = "; ".join(_describe(error) for error in self.errors) or self.body_excerpt
+        text = f"HTTP {self.status}{where}"
+        if details:
+            text += f": {details}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, errors={self.errors!r})"
+
+
+def _describe(error: ErrorObject | str) -> str:
+    if isinstance(error, str):
+        return error
+    parts = [part for part in (error.title, error.detail) if part]
+    if error.source is not None and error.source.parameter:
+        parts.append(f"parameter {error.source.parameter}")
+    return " - ".join(parts) or "error"
+
+
+class BadRequestError(APIError):
+    """400: the service rejected a parameter (see `errors[i].source.parameter`)."""
+
+
+class AuthenticationError(APIError):
+    """401: the keys were not accepted."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the keys are missing, wrong, or lack the permission for this call."""
+
+
+class NotFoundError(APIError):
+    """404: no such project, run or artifact (or it was deleted)."""
+
+
+class RateLimitError(APIError):
+    """429: the organisation's rate limit is spent; `headers` carry the X-RateLimit-* values."""
+
+
+class ServerError(APIError):
+    """5xx: the service or a proxy in front of it failed."""
+
+
+class TransportError(ModelLabError):
+    """No usable HTTP answer: the connection failed, was reset, or the body was cut short."""
+
+
+class RequestTimeoutError(TransportError, TimeoutError):
+    """A connect, read or total timeout expired."""
+
+
+class UnsafeRedirectError(TransportError):
+    """The service redirected to another origin; it was not followed, so the keys stayed home."""
+
+
+class DecodeError(ModelLabError):
+    """A response body that is not valid JSON or does not match the documented shape."""
+
+
+class PaginationError(ModelLabError):
+    """A listing's next page would repeat a page already fetched, so iteration stopped."""
+
+
+_STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def error_class_for(status: int) -> type[APIError]:
+    """Return the exception class for an HTTP error status."""
+    if status >= 500:
+        return ServerError
+    return _STATUS_ERRORS.get(status, APIError)

@@ -1,0 +1,118 @@
+"""Generic JSON:API envelopes shared by every Model Lab response."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+__all__ = [
+    "Document",
+    "ErrorDocument",
+    "ErrorObject",
+    "ErrorSource",
+    "Links",
+    "Model",
+    "Page",
+    "PageInfo",
+    "PageMeta",
+]
+
+
+class Model(msgspec.Struct, kw_only=True, gc=False):
+    """Base of every wire model: keyword-built and not tracked by the garbage collector.
+
+    The models form trees, never cycles, so opting out of garbage-collector
+    tracking is safe and makes decoding large pages markedly faster.
+    Unknown fields are ignored, so new fields on the service do not break decoding.
+    """
+
+
+T = TypeVar("T")
+
+
+class Links(Model):
+    """Pagination links of a list response; any of them may be absent."""
+
+    self: str | None = None
+    first: str | None = None
+    prev: str | None = None
+    next: str | None = None
+    last: str | None = None
+
+
+class PageInfo(Model):
+    """`meta.page` of a list response.
+
+    `number`, `size` and `total` are always present. The other numbers are
+    optional: the client does not assume pages count from 0 or from 1.
+    """
+
+    number: int
+    size: int
+    total: int
+    first_number: int | None = None
+    last_number: int | None = None
+    next_number: int | None = None
+    prev_number: int | None = None
+    type: str | None = None
+
+
+class PageMeta(Model):
+    """`meta` of a list response."""
+
+    page: PageInfo
+
+
+class Page(Model, Generic[T]):
+    """One page of a listing: its items, `meta.page` and `links`.
+
+    Example:
+        >>> async for page in client.runs.list(project_id=7).pages():
+        ...     print(page.meta.page.number, len(page.items))
+    """
+
+    data: list[T]
+    meta: PageMeta
+    links: Links | None = None
+
+    @property
+    def items(self) -> list[T]:
+        """The resources on this page, in the server's order."""
+        return self.data
+
+    def truncated(self, count: int) -> Page[T]:
+        """Return this page, or a copy holding only its first `count` items."""
+        if count >= len(self.data):
+            return self
+        return msgspec.structs.replace(self, data=self.data[:count])
+
+
+class Document(Model, Generic[T]):
+    """A single-resource response: `{"data": ...}`."""
+
+    data: T
+
+
+class ErrorSource(Model):
+    """Where an error came from: a query parameter, a header or a body pointer."""
+
+    parameter: str | None = None
+    header: str | None = None
+    pointer: str | None = None
+
+
+class ErrorObject(Model):
+    """One JSON:API error object, as sent with 400, 403, 404 and 500 answers."""
+
+    status: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    source: ErrorSource | None = None
+    meta: dict[str, Any] | None = None
+
+
+class ErrorDocument(Model):
+    """An error body: JSON:API objects, or plain strings as sent with 429 answers."""
+
+    errors: list[ErrorObject | str]

@@ -1,0 +1,91 @@
+"""Model Lab projects: list, get, star, unstar, facets and artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .._pagination import Paginator
+from .._params import build_query, choice, key_values, positive_id, required_text, sort_order, text
+from ..models import FacetKeys, FacetValues, Page, Project, ProjectArtifacts, ProjectFacetType
+from ..models.jsonapi import Document
+from ._base import Resource, decoder
+
+__all__ = ["Projects"]
+
+SORT_FIELDS = frozenset({"name", "created_at", "updated_at"})
+FACET_TYPES = frozenset(ProjectFacetType)
+
+_project = decoder(Document[Project])
+_projects = decoder(Page[Project])
+_facet_keys = decoder(Document[FacetKeys])
+_facet_values = decoder(Document[FacetValues])
+_artifacts = decoder(Document[ProjectArtifacts])
+
+
+class Projects(Resource):
+    """The projects of the organisation."""
+
+    def list(
+        self,
+        *,
+        query: str | None = None,
+        owner_id: str | None = None,
+        tags: Mapping[str, object] | str | None = None,
+        sort: str | None = None,
+        page_size: int | None = None,
+        start_page: int | None = None,
+        limit: int | None = None,
+    ) -> Paginator[Page[Project], Project]:
+        """List projects (`GET /projects`), page after page.
+
+        Args:
+            query: text searched in names and descriptions (`filter`).
+            owner_id: the owner's UUID (`filter[owner_id]`).
+            tags: `{"team": "nlp"}` or `"team:nlp"`, all of which must match (`filter[tags]`).
+            sort: `name`, `created_at` or `updated_at`, `-` first for descending.
+            page_size: items per request, 1 to 100 (default 100).
+            start_page: the page number to start from, as the service numbers them.
+            limit: stop after this many projects.
+
+        Example:
+            >>> async for project in client.projects.list(tags={"team": "nlp"}):
+            ...     print(project.attributes.name)
+        """
+        filters = build_query(
+            ("filter", text(query, "query")),
+            ("filter[owner_id]", text(owner_id, "owner_id")),
+            ("filter[tags]", key_values(tags, "tags")),
+            ("sort", sort_order(sort, SORT_FIELDS)),
+        )
+        return self._list(
+            "projects", _projects, filters, size=page_size, start_page=start_page, limit=limit
+        )
+
+    async def get(self, project_id: int | str) -> Project:
+        """Get one project (`GET /projects/{project_id}`)."""
+        return await self._get(f"projects/{positive_id(project_id, 'project_id')}", _project)
+
+    async def star(self, project_id: int | str) -> None:
+        """Star a project for the application key's user (`POST /projects/{id}/star`)."""
+        await self._command("POST", f"projects/{positive_id(project_id, 'project_id')}/star")
+
+    async def unstar(self, project_id: int | str) -> None:
+        """Remove the star (`DELETE /projects/{id}/star`)."""
+        await self._command("DELETE", f"projects/{positive_id(project_id, 'project_id')}/star")
+
+    async def facet_keys(self) -> FacetKeys:
+        """List the facet keys projects can be filtered on (`GET /project-facet-keys`)."""
+        return await self._get("project-facet-keys", _facet_keys)
+
+    async def facet_values(self, facet_name: str, facet_type: str = "tag") -> FacetValues:
+        """List the values of one project facet (`GET /project-facet-values`)."""
+        params = build_query(
+            ("facet_type", choice(facet_type, FACET_TYPES, "facet_type", required=True)),
+            ("facet_name", required_text(facet_name, "facet_name")),
+        )
+        return await self._get("project-facet-values", _facet_values, params)
+
+    async def artifacts(self, project_id: int | str) -> ProjectArtifacts:
+        """List a project's artifact files (`GET /projects/{project_id}/artifacts`)."""
+        path = f"projects/{positive_id(project_id, 'project_id')}/artifacts"
+        return await self._get(path, _artifacts)
