@@ -10,7 +10,7 @@ so no connection is held while the caller works.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from yarl import URL
@@ -162,7 +162,7 @@ class Paginator(Generic[PageT, ItemT]):
         self._strategy = strategy
         self._limit = limit
 
-    async def pages(self) -> AsyncIterator[PageT]:
+    async def pages(self) -> AsyncGenerator[PageT, None]:
         """Yield the listing's pages in order; the last is cut short to honour `limit`."""
         remaining = self._limit
         if remaining == 0:
@@ -179,12 +179,12 @@ class Paginator(Generic[PageT, ItemT]):
             yield page
             query = strategy.next_query(page)
 
-    async def _items(self) -> AsyncIterator[ItemT]:
+    async def _items(self) -> AsyncGenerator[ItemT, None]:
         async for page in self.pages():
             for item in page.items:
                 yield item
 
-    def __aiter__(self) -> AsyncIterator[ItemT]:
+    def __aiter__(self) -> AsyncGenerator[ItemT, None]:  # noqa: PYI058  # callers may aclose() it
         return self._items()
 
     async def collect(self) -> list[ItemT]:

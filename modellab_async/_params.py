@@ -60,7 +60,9 @@ def non_negative(value: int, name: str) -> int:
 
 def page_size(value: int) -> int:
     """Check a page size: 1 to 100, the service's maximum."""
-    if non_negative(value, "page_size") == 0 or value > MAX_PAGE_SIZE:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"page_size must be an int, got {type(value).__name__}")
+    if not 1 <= value <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {value}")
     return value
 

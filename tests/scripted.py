@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import msgspec
 from aiohttp import web
@@ -37,7 +37,7 @@ class ScriptedServer:
     seen: list[Seen] = field(default_factory=list)
     _server: TestServer | None = None
 
-    async def __aenter__(self) -> ScriptedServer:
+    async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._server = TestServer(app, host="127.0.0.1")
@@ -61,7 +61,9 @@ class ScriptedServer:
         return await self.handler(request)
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=msgspec.json.encode(body),
         status=status,

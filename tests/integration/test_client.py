@@ -65,12 +65,41 @@ async def test_a_path_in_base_url_is_kept_as_a_prefix(scripted: ScriptedServer) 
 @pytest.mark.parametrize(
     ("status", "body", "error", "text"),
     [
-        (400, {"errors": [{"status": "400", "title": "Bad Request", "detail": "bad size", "source": {"parameter": "page[size]"}}]}, BadRequestError, "bad size - parameter page[size]"),
+        (
+            400,
+            {
+                "errors": [
+                    {
+                        "status": "400",
+                        "title": "Bad Request",
+                        "detail": "bad size",
+                        "source": {"parameter": "page[size]"},
+                    }
+                ]
+            },
+            BadRequestError,
+            "bad size - parameter page[size]",
+        ),
         (401, {"errors": ["Unauthorized"]}, AuthenticationError, "Unauthorized"),
-        (403, {"errors": [{"status": "403", "title": "Forbidden"}]}, PermissionDeniedError, "Forbidden"),
-        (404, {"errors": [{"title": "Generic Error", "detail": "run not found"}]}, NotFoundError, "Generic Error - run not found"),
+        (
+            403,
+            {"errors": [{"status": "403", "title": "Forbidden"}]},
+            PermissionDeniedError,
+            "Forbidden",
+        ),
+        (
+            404,
+            {"errors": [{"title": "Generic Error", "detail": "run not found"}]},
+            NotFoundError,
+            "Generic Error - run not found",
+        ),
         (429, {"errors": ["Too many requests"]}, RateLimitError, "Too many requests"),
-        (500, {"errors": [{"status": "500", "title": "Internal Server Error"}]}, ServerError, "Internal Server Error"),
+        (
+            500,
+            {"errors": [{"status": "500", "title": "Internal Server Error"}]},
+            ServerError,
+            "Internal Server Error",
+        ),
         (503, {"errors": []}, ServerError, "HTTP 503"),
         (418, {"errors": ["teapot"]}, APIError, "teapot"),
     ],
@@ -95,7 +124,16 @@ async def test_error_statuses_raise_typed_errors(
 
 async def test_error_objects_are_decoded(scripted: ScriptedServer, client: ModelLabClient) -> None:
     scripted.handler = answer(
-        {"errors": [{"status": "400", "title": "Bad Request", "source": {"parameter": "sort"}, "meta": {"x": 1}}]},
+        {
+            "errors": [
+                {
+                    "status": "400",
+                    "title": "Bad Request",
+                    "source": {"parameter": "sort"},
+                    "meta": {"x": 1},
+                }
+            ]
+        },
         400,
     )
     with pytest.raises(BadRequestError) as caught:
@@ -149,12 +187,16 @@ async def test_a_body_over_the_cap_is_refused(scripted: ScriptedServer, chunked:
         return response
 
     scripted.handler = huge
-    async with ModelLabClient(API_KEY, APP_KEY, base_url=scripted.url, max_body_size=1000) as client:
+    async with ModelLabClient(
+        API_KEY, APP_KEY, base_url=scripted.url, max_body_size=1000
+    ) as client:
         with pytest.raises(DecodeError, match="1000-byte limit"):
             await client.runs.get(1)
 
 
-async def test_same_origin_redirects_are_followed(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_same_origin_redirects_are_followed(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     async def handler(request: web.Request) -> web.Response:
         if request.path.endswith("/runs/1"):
             raise web.HTTPTemporaryRedirect(f"{API}/runs/2")
@@ -190,7 +232,9 @@ async def test_endless_redirects_stop(scripted: ScriptedServer, client: ModelLab
     assert len(scripted.seen) == 6
 
 
-async def test_a_redirect_without_location_is_refused(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_a_redirect_without_location_is_refused(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     async def bare(request: web.Request) -> web.Response:
         return web.Response(status=302)
 
@@ -228,7 +272,9 @@ async def test_a_trickling_body_times_out(scripted: ScriptedServer) -> None:
             await client.runs.get(1)
 
 
-async def test_a_body_cut_short_is_a_transport_error(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_a_body_cut_short_is_a_transport_error(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     async def reset(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
         response.content_length = 10_000
@@ -326,7 +372,9 @@ def test_a_client_used_from_another_event_loop_says_so() -> None:
 async def test_a_session_passed_in_is_used_and_left_open(scripted: ScriptedServer) -> None:
     scripted.handler = answer({"data": run_resource(1)})
     async with aiohttp.ClientSession(headers={"X-Trace": "on"}) as session:
-        async with ModelLabClient(API_KEY, APP_KEY, base_url=scripted.url, session=session) as client:
+        async with ModelLabClient(
+            API_KEY, APP_KEY, base_url=scripted.url, session=session
+        ) as client:
             await client.runs.get(1)
         assert not session.closed
         assert scripted.seen[0].headers["X-Trace"] == "on"

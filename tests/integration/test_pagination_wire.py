@@ -50,7 +50,9 @@ async def test_next_requests_keep_filters_sort_and_size_and_stay_on_the_origin(
 ) -> None:
     scripted.handler = Listing(25, links="foreign").handler
 
-    runs = client.runs.list(status="completed", tags={"model": "opus"}, sort="-name", page_size=SIZE)
+    runs = client.runs.list(
+        status="completed", tags={"model": "opus"}, sort="-name", page_size=SIZE
+    )
     assert len(await runs.collect()) == 25
 
     for query in page_requests(scripted):
@@ -61,7 +63,9 @@ async def test_next_requests_keep_filters_sort_and_size_and_stay_on_the_origin(
     assert {seen.headers["Host"] for seen in scripted.seen} == {scripted.url.split("//")[1]}
 
 
-async def test_default_page_size_is_the_maximum(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_default_page_size_is_the_maximum(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     scripted.handler = Listing(250).handler
     assert len(await client.runs.list().collect()) == 250
     assert [q["page[size]"] for q in page_requests(scripted)] == ["100"] * 3
@@ -87,7 +91,9 @@ async def test_start_page_past_the_end_yields_one_empty_page(
     assert len(page_requests(scripted)) == 1
 
 
-async def test_empty_listing_yields_one_empty_page(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_empty_listing_yields_one_empty_page(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     scripted.handler = Listing(0).handler
     pages = [page async for page in client.runs.list().pages()]
     assert len(pages) == 1
@@ -95,17 +101,24 @@ async def test_empty_listing_yields_one_empty_page(scripted: ScriptedServer, cli
     assert pages[0].meta.page.total == 0
 
 
-async def test_pages_expose_meta_and_links(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_pages_expose_meta_and_links(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     scripted.handler = Listing(25).handler
     pages = [page async for page in client.runs.list(page_size=SIZE).pages()]
     assert [page.meta.page.number for page in pages] == [0, 1, 2]
     assert pages[0].links is not None
-    assert pages[0].links.next == "https://api.datadoghq.com/api/v2/model-lab-api/runs?page[number]=1&page[size]=10"
+    assert (
+        pages[0].links.next
+        == "https://api.datadoghq.com/api/v2/model-lab-api/runs?page[number]=1&page[size]=10"
+    )
     assert pages[0].links.prev is None
     assert pages[-1].meta.page.next_number is None
 
 
-@pytest.mark.parametrize(("limit", "requests"), [(0, 0), (1, 1), (10, 1), (11, 1), (25, 1), (150, 2)])
+@pytest.mark.parametrize(
+    ("limit", "requests"), [(0, 0), (1, 1), (10, 1), (11, 1), (25, 1), (150, 2)]
+)
 async def test_limit_caps_items_and_requests(
     scripted: ScriptedServer, client: ModelLabClient, limit: int, requests: int
 ) -> None:
@@ -133,9 +146,9 @@ async def test_a_next_page_that_repeats_one_already_fetched_is_an_error(
 
     scripted.handler = stuck
     seen: list[str] = []
-    with pytest.raises(PaginationError, match="already fetched"):
+    with pytest.raises(PaginationError, match="already fetched"):  # noqa: PT012
         async for run in client.runs.list(page_size=SIZE):
-            seen.append(run.id)
+            seen.append(run.id)  # noqa: PERF401  # keep what came before the error
     assert len(seen) == 20  # the items before the loop was noticed
     assert len(page_requests(scripted)) == 2
 
@@ -155,14 +168,18 @@ async def test_a_next_number_pointing_backwards_is_an_error(
         await client.runs.list(page_size=SIZE).collect()
 
 
-async def test_iterating_twice_walks_the_listing_twice(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_iterating_twice_walks_the_listing_twice(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     scripted.handler = Listing(15).handler
     runs = client.runs.list(page_size=SIZE)
     assert len(await runs.collect()) == len(await runs.collect()) == 15
     assert len(page_requests(scripted)) == 4
 
 
-async def test_breaking_out_early_stops_fetching(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_breaking_out_early_stops_fetching(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     scripted.handler = Listing(100).handler
     async with aclosing(aiter(client.runs.list(page_size=SIZE))) as runs:
         async for run in runs:
@@ -171,7 +188,9 @@ async def test_breaking_out_early_stops_fetching(scripted: ScriptedServer, clien
     assert len(page_requests(scripted)) == 2
 
 
-async def test_projects_paginate_the_same_way(scripted: ScriptedServer, client: ModelLabClient) -> None:
+async def test_projects_paginate_the_same_way(
+    scripted: ScriptedServer, client: ModelLabClient
+) -> None:
     async def projects(request: web.Request) -> web.Response:
         size = int(request.query["page[size]"])
         number = int(request.query.get("page[number]", 0))
@@ -191,7 +210,9 @@ async def test_projects_paginate_the_same_way(scripted: ScriptedServer, client: 
             }
             for i in range(number * size + 1, min((number + 1) * size, 7) + 1)
         ]
-        return json_response({"data": data, "meta": {"page": {"number": number, "size": size, "total": 7}}})
+        return json_response(
+            {"data": data, "meta": {"page": {"number": number, "size": size, "total": 7}}}
+        )
 
     scripted.handler = projects
     names = [p.attributes.name async for p in client.projects.list(page_size=3)]

@@ -1,0 +1,56 @@
+"""Development sessions; `.ci/run` runs the default ones, exactly as the README says."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "fidelity"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    session.install("-e", ".")
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The quick suite over loopback, with branch coverage of modellab_async (>= 95%)."""
+    install(session, "test")
+    session.run("coverage", "erase")
+    session.run(
+        "coverage", "run", "-m", "pytest", "-m", "not slow and not fidelity", *session.posargs
+    )
+    session.run("coverage", "report", "--fail-under=95")
+
+
+@nox.session
+def fidelity(session: nox.Session) -> None:
+    """The fake server checked by tools no one here wrote: datadog-api-client and schemathesis."""
+    install(session, "fidelity")
+    session.run("pytest", "-m", "fidelity", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Long soak tests (marked slow): not part of the default run."""
+    install(session, "test")
+    session.run("pytest", "-m", "slow", "--timeout=1800", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the library, its tests, benchmarks and examples."""
+    install(session, "typecheck")
+    session.run("mypy")
