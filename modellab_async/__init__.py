@@ -7,9 +7,10 @@ Example:
     ...         print(run.id, run.attributes.name)
 """
 
+from ._bulk import Result
 from ._client import ModelLabClient
 from ._config import SITES
-from ._pagination import NumberedPages, PageStrategy, Paginator
+from ._pagination import Checkpoint, ListingStats, NumberedPages, PageStrategy, Paginator
 from ._transport import ResponseStream, Transport
 from ._version import __version__
 from .errors import (
@@ -46,12 +47,14 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "Checkpoint",
     "ClientStateError",
     "ConfigurationError",
     "DecodeError",
     "FacetKeys",
     "FacetType",
     "FacetValues",
+    "ListingStats",
     "ModelLabClient",
     "ModelLabError",
     "NotFoundError",
@@ -66,6 +69,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseStream",
+    "Result",
     "Run",
     "RunArtifacts",
     "RunStatus",

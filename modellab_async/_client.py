@@ -23,6 +23,7 @@ from ._protocol import (
     redirect_target,
     request_url,
 )
+from ._tasks import TaskHost
 from ._version import __version__
 from .errors import ClientStateError, UnsafeRedirectError
 from .resources import Artifacts, Projects, Runs
@@ -95,6 +96,7 @@ class ModelLabClient:
         self._transport = transport
         self._max_body_size = max_body_size
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks = TaskHost()
         self._closed = False
         self._headers = {
             "Accept": JSON,
@@ -137,6 +139,7 @@ class ModelLabClient:
             self._transport = AiohttpTransport(
                 session, timeout=self._config.timeout, owns_session=owns_session
             )
+        await self._tasks.start()
         return self
 
     async def __aexit__(
@@ -152,6 +155,7 @@ class ModelLabClient:
         if self._closed:
             return
         self._closed = True
+        await self._tasks.aclose()
         if self._transport is not None:
             await self._transport.aclose()
 
@@ -167,6 +171,11 @@ class ModelLabClient:
                 "this ModelLabClient belongs to another event loop; create one client per loop"
             )
         return self._transport
+
+    def _task_host(self) -> TaskHost:
+        """Return the task group that runs fetches ahead, once the client is open."""
+        self._open_transport()
+        return self._tasks
 
     @asynccontextmanager
     async def _open(self, request: Request) -> AsyncIterator[ResponseStream]:

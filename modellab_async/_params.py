@@ -16,10 +16,12 @@ __all__ = [
     "build_query",
     "choice",
     "id_list",
+    "id_sequence",
     "key_values",
     "non_negative",
     "optional_id",
     "page_size",
+    "positive",
     "positive_id",
     "required_text",
     "sort_order",
@@ -47,6 +49,15 @@ def positive_id(value: int | str, name: str) -> str:
     if not _DIGITS.fullmatch(text) or int(text) <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return str(int(text))
+
+
+def positive(value: int, name: str) -> int:
+    """Check a count that must be at least 1, such as a concurrency."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def non_negative(value: int, name: str) -> int:
@@ -162,13 +173,18 @@ def key_values(value: Mapping[str, object] | str | None, name: str) -> str | Non
     return ",".join(encoded)
 
 
+def id_sequence(ids: Iterable[int | str], name: str = "ids") -> list[str]:
+    """Check every id of a collection, before anything is sent."""
+    if isinstance(ids, (str, bytes)):
+        raise TypeError(f"{name} must be a list of ids, not a single string")
+    return [positive_id(one, name) for one in ids]
+
+
 def id_list(ids: Iterable[int | str] | None, name: str = "ids") -> str | None:
     """Encode ids as the comma-separated list of `filter[id]`: `[1, 2]` -> `1,2`."""
     if ids is None:
         return None
-    if isinstance(ids, (str, bytes)):
-        raise TypeError(f"{name} must be a list of ids, not a single string")
-    encoded = [positive_id(one, name) for one in ids]
+    encoded = id_sequence(ids, name)
     if not encoded:
         raise ValueError(f"{name} must not be empty")
     return ",".join(encoded)

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._pagination import Checkpoint
     from .models.jsonapi import ErrorObject
 
 __all__ = [
@@ -51,7 +52,13 @@ __all__ = [
 
 
 class ModelLabError(Exception):
-    """Base class of every error raised by modellab_async."""
+    """Base class of every error raised by modellab_async.
+
+    An error raised while iterating a listing carries `checkpoint`: where the
+    listing stood, to pass as `resume=` once the cause is fixed.
+    """
+
+    checkpoint: Checkpoint | None = None
 
 
 class ConfigurationError(ModelLabError, ValueError):

@@ -81,11 +81,14 @@ class Page(Model, Generic[T]):
         """The resources on this page, in the server's order."""
         return self.data
 
-    def truncated(self, count: int) -> Page[T]:
-        """Return this page, or a copy holding only its first `count` items."""
-        if count >= len(self.data):
-            return self
-        return msgspec.structs.replace(self, data=self.data[:count])
+    @property
+    def total(self) -> int:
+        """How many items the whole listing holds (`meta.page.total`)."""
+        return self.meta.page.total
+
+    def with_items(self, items: list[T]) -> Page[T]:
+        """Return a copy of this page holding `items` instead of its own."""
+        return msgspec.structs.replace(self, data=items)
 
 
 class Document(Model, Generic[T]):

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
-from .._pagination import NumberedPages, Paginator
-from .._params import MAX_PAGE_SIZE, Query, non_negative, page_size
+from .._bulk import Result, fetch_many
+from .._pagination import Checkpoint, NumberedPages, Paginator
+from .._params import MAX_PAGE_SIZE, Query, id_sequence, non_negative, page_size, positive
 from .._protocol import Request
 from ..models.jsonapi import Document, Page
 
 if TYPE_CHECKING:
     from .._client import ModelLabClient
 
-__all__ = ["Resource", "decoder"]
+__all__ = ["ListOptions", "Resource", "decoder"]
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ListOptions:
+    """How to walk a listing: the arguments every `list()` shares."""
+
+    page_size: int | None = None
+    start_page: int | None = None
+    limit: int | None = None
+    concurrency: int = 1
+    prefetch: bool = True
+    dedupe: bool = False
+    resume: Checkpoint | None = None
 
 
 def decoder(type_: type[T]) -> msgspec.json.Decoder[T]:
@@ -42,29 +57,61 @@ class Resource:
         """Send a request answered by 204 No Content (pin, star, delete ...)."""
         await self._client._send(Request(method, path))
 
+    def _get_many(
+        self,
+        ids: Iterable[int | str],
+        concurrency: int,
+        ordered: bool,
+        fetch_one: Callable[[str], Awaitable[T]],
+        fetch_batch: Callable[[Sequence[str]], Awaitable[Mapping[str, T]]] | None = None,
+    ) -> AsyncGenerator[Result[T], None]:
+        """Return results for many ids; ids and options are checked before anything is sent."""
+        return fetch_many(
+            id_sequence(ids),
+            host=self._client._task_host,
+            concurrency=positive(concurrency, "concurrency"),
+            ordered=ordered,
+            fetch_one=fetch_one,
+            fetch_batch=fetch_batch,
+        )
+
     def _list(
         self,
         path: str,
         decoder: msgspec.json.Decoder[Page[T]],
         filters: Query,
-        *,
-        size: int | None,
-        start_page: int | None,
-        limit: int | None,
+        options: ListOptions,
     ) -> Paginator[Page[T], T]:
         """Return a paginator over a listing; sends nothing until iterated."""
+        size = options.page_size
+        limit = options.limit
         if limit is not None:
             non_negative(limit, "limit")
-        if start_page is not None:
-            non_negative(start_page, "start_page")
+        if options.start_page is not None:
+            non_negative(options.start_page, "start_page")
         if size is None:
             # Every page is a round trip: ask for the most the service allows,
             # unless the caller wants fewer items than that in all.
             size = min(MAX_PAGE_SIZE, limit) if limit else MAX_PAGE_SIZE
         else:
             page_size(size)
+        start_page = options.start_page
 
         async def fetch(query: Query) -> Page[T]:
             return await self._client._call(Request("GET", path, query), decoder)
 
-        return Paginator(fetch, partial(NumberedPages, filters, size, start_page), limit=limit)
+        def strategy(cursor: int | str | None) -> NumberedPages:
+            start = start_page if cursor is None else int(cursor)
+            return NumberedPages(filters, size, start)
+
+        return Paginator(
+            fetch,
+            strategy,
+            identity=(*filters, ("page[size]", str(size))),
+            host=self._client._task_host,
+            limit=limit,
+            concurrency=options.concurrency,
+            prefetch=options.prefetch,
+            dedupe=options.dedupe,
+            resume=options.resume,
+        )

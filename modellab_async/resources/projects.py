@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 
-from .._pagination import Paginator
+from .._bulk import Result
+from .._pagination import Checkpoint, Paginator
 from .._params import build_query, choice, key_values, positive_id, required_text, sort_order, text
 from ..models import FacetKeys, FacetValues, Page, Project, ProjectArtifacts, ProjectFacetType
 from ..models.jsonapi import Document
-from ._base import Resource, decoder
+from ._base import ListOptions, Resource, decoder
 
 __all__ = ["Projects"]
 
@@ -35,6 +36,10 @@ class Projects(Resource):
         page_size: int | None = None,
         start_page: int | None = None,
         limit: int | None = None,
+        concurrency: int = 1,
+        prefetch: bool = True,
+        dedupe: bool = False,
+        resume: Checkpoint | None = None,
     ) -> Paginator[Page[Project], Project]:
         """List projects (`GET /projects`), page after page.
 
@@ -46,6 +51,10 @@ class Projects(Resource):
             page_size: items per request, 1 to 100 (default 100).
             start_page: the page number to start from, as the service numbers them.
             limit: stop after this many projects.
+            concurrency: pages fetched at once (default 1); items still come in order.
+            prefetch: fetch the next page while the caller works on this one.
+            dedupe: skip items already yielded, should writes shift them across pages.
+            resume: a `checkpoint` of an earlier walk of the same listing to carry on from.
 
         Example:
             >>> async for project in client.projects.list(tags={"team": "nlp"}):
@@ -57,13 +66,22 @@ class Projects(Resource):
             ("filter[tags]", key_values(tags, "tags")),
             ("sort", sort_order(sort, SORT_FIELDS)),
         )
-        return self._list(
-            "projects", _projects, filters, size=page_size, start_page=start_page, limit=limit
-        )
+        options = ListOptions(page_size, start_page, limit, concurrency, prefetch, dedupe, resume)
+        return self._list("projects", _projects, filters, options)
 
     async def get(self, project_id: int | str) -> Project:
         """Get one project (`GET /projects/{project_id}`)."""
         return await self._get(f"projects/{positive_id(project_id, 'project_id')}", _project)
+
+    def get_many(
+        self, ids: Iterable[int | str], *, concurrency: int = 16, ordered: bool = True
+    ) -> AsyncGenerator[Result[Project], None]:
+        """Fetch many projects: one `Result` per id, holding the project or the error it met.
+
+        At most `concurrency` requests are in flight; results come in the order
+        of `ids`, or with `ordered=False` as soon as they are ready.
+        """
+        return self._get_many(ids, concurrency, ordered, self.get)
 
     async def star(self, project_id: int | str) -> None:
         """Star a project for the application key's user (`POST /projects/{id}/star`)."""

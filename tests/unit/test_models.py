@@ -84,11 +84,10 @@ def test_a_missing_required_field_is_a_decode_error() -> None:
         msgspec.json.decode(b'{"data": {"id": "1", "type": "runs"}}', type=Document[Run])
 
 
-def test_truncated_returns_the_page_or_a_shorter_copy() -> None:
+def test_with_items_and_total() -> None:
     page = msgspec.json.decode(sample("runs_page_recorded.json"), type=Page[Run])
-    assert page.truncated(2) is page
-    assert page.truncated(5) is page
-    short = page.truncated(1)
+    short = page.with_items(page.items[:1])
     assert [run.id for run in short.items] == ["2387"]
     assert short.meta == page.meta
     assert len(page.items) == 2
+    assert page.total == 9

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from functools import partial
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from modellab_async import NumberedPages, PaginationError, Paginator
-from modellab_async._pagination import next_page_number
+from modellab_async._pagination import Cursor, next_page_number
 from modellab_async._params import Query
+from modellab_async._tasks import TaskHost
 from modellab_async.models import Links, Page, PageInfo, PageMeta
 
 pytestmark = pytest.mark.anyio
@@ -68,12 +70,36 @@ class StubListing:
         return make_page(number, ids, self.total, size)
 
 
+@pytest.fixture
+async def host() -> AsyncIterator[TaskHost]:
+    tasks = TaskHost()
+    await tasks.start()
+    yield tasks
+    await tasks.aclose()
+
+
+def numbered(
+    filters: Query, size: int, start: int | None = None
+) -> Callable[[Cursor | None], NumberedPages]:
+    return lambda cursor: NumberedPages(filters, size, start if cursor is None else int(cursor))
+
+
 def paginator(
-    stub: StubListing, size: int, start: int | None = None, limit: int | None = None
+    stub: StubListing, size: int, host: TaskHost, start: int | None = None, **options: Any
 ) -> Paginator[Page[int], int]:
+    filters = (("filter", "x"),)
     return Paginator(
-        stub.fetch, partial(NumberedPages, (("filter", "x"),), size, start), limit=limit
+        stub.fetch,
+        numbered(filters, size, start),
+        identity=(*filters, ("page[size]", str(size))),
+        host=lambda: host,
+        item_id=str,
+        **options,
     )
+
+
+def fixed(fetch: Callable[[Query], Any], host: TaskHost) -> Paginator[Page[int], int]:
+    return Paginator(fetch, numbered((), 10), identity=(), host=lambda: host, item_id=str)
 
 
 @given(
@@ -81,12 +107,22 @@ def paginator(
     size=st.integers(1, 100),
     base=st.sampled_from([0, 1]),
     limit=st.none() | st.integers(0, 600),
+    concurrency=st.integers(1, 8),
+    prefetch=st.booleans(),
 )
 async def test_every_item_once_in_order_with_the_fewest_requests(
-    total: int, size: int, base: int, limit: int | None
+    total: int, size: int, base: int, limit: int | None, concurrency: int, prefetch: bool
 ) -> None:
     stub = StubListing(total, base)
-    items = await paginator(stub, size, limit=limit).collect()
+    host = TaskHost()
+    await host.start()
+    try:
+        listing = paginator(
+            stub, size, host, limit=limit, concurrency=concurrency, prefetch=prefetch
+        )
+        items = await listing.collect()
+    finally:
+        await host.aclose()
     wanted = total if limit is None else min(total, limit)
     assert items == list(range(wanted))
     if limit == 0:
@@ -98,44 +134,65 @@ async def test_every_item_once_in_order_with_the_fewest_requests(
     assert all(q["filter"] == "x" and q["page[size]"] == str(size) for q in stub.queries)
 
 
-async def test_the_first_request_names_no_page_unless_asked() -> None:
+async def test_the_first_request_names_no_page_unless_asked(host: TaskHost) -> None:
     stub = StubListing(30, base=1)
-    await paginator(stub, 10).collect()
+    await paginator(stub, 10, host).collect()
     assert [q.get("page[number]") for q in stub.queries] == [None, "2", "3"]
     stub.queries.clear()
-    await paginator(stub, 10, start=2).collect()
+    await paginator(stub, 10, host, start=2).collect()
     assert [q.get("page[number]") for q in stub.queries] == ["2", "3"]
 
 
-async def test_a_service_that_ignores_page_numbers_is_caught() -> None:
+async def test_a_service_that_ignores_page_numbers_is_caught(host: TaskHost) -> None:
     async def same_page(query: Query) -> Page[int]:
         return make_page(0, list(range(10)), 100, 10)
 
-    pages: Paginator[Page[int], int] = Paginator(same_page, partial(NumberedPages, (), 10))
     seen: list[Page[int]] = []
     with pytest.raises(PaginationError, match="from page 0 to page 1, which was already fetched"):  # noqa: PT012
-        async for page in pages.pages():
+        async for page in fixed(same_page, host).pages():
             seen.append(page)  # noqa: PERF401  # keep what came before the error
     assert len(seen) == 2
 
 
-async def test_a_next_number_that_goes_back_is_caught() -> None:
+async def test_fan_out_checks_each_page_is_the_one_asked_for(host: TaskHost) -> None:
+    async def same_page(query: Query) -> Page[int]:
+        return make_page(0, list(range(10)), 100, 10)
+
+    listing = Paginator(
+        same_page, numbered((), 10), identity=(), host=lambda: host, item_id=str, concurrency=4
+    )
+    with pytest.raises(PaginationError, match="asked for page 1 but the service sent page 0"):
+        await listing.collect()
+
+
+async def test_a_next_number_that_goes_back_is_caught(host: TaskHost) -> None:
     async def backwards(query: Query) -> Page[int]:
         return make_page(4, list(range(10)), 100, 10, next_number=2)
 
     with pytest.raises(PaginationError):
-        await Paginator(backwards, partial(NumberedPages, (), 10)).collect()
+        await fixed(backwards, host).collect()
 
 
-async def test_start_page_without_first_number_assumes_one() -> None:
+async def test_start_page_without_first_number_assumes_one(host: TaskHost) -> None:
     stub = StubListing(20, base=0)
     # Starting at page 1 of a 0-based service whose meta has no first_number:
     # the paginator cannot know page 1 is the last, so it checks with one more request.
-    assert await paginator(stub, 10, start=1).collect() == list(range(10, 20))
+    assert await paginator(stub, 10, host, start=1).collect() == list(range(10, 20))
     assert [q["page[number]"] for q in stub.queries] == ["1", "2"]
 
 
 def test_creating_a_paginator_sends_nothing() -> None:
     stub = StubListing(10, 0)
-    paginator(stub, 10)
+    paginator(stub, 10, TaskHost())
     assert stub.queries == []
+
+
+@pytest.mark.parametrize("concurrency", [0, -1])
+def test_concurrency_must_be_positive(concurrency: int) -> None:
+    with pytest.raises(ValueError, match="concurrency must be at least 1"):
+        paginator(StubListing(1, 0), 10, TaskHost(), concurrency=concurrency)
+
+
+def test_concurrency_must_be_an_int() -> None:
+    with pytest.raises(TypeError, match="concurrency must be an int"):
+        paginator(StubListing(1, 0), 10, TaskHost(), concurrency=2.0)
