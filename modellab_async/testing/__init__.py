@@ -1,0 +1,66 @@
+"""A fake Model Lab API server to test code that talks to Model Lab, as moto does for boto.
+
+`FakeModelLab` serves all 16 endpoints of the Model Lab API (v2, preview) over
+real HTTP on the loopback interface, from a seeded, generated `Dataset`. It
+implements the wire independently of `modellab_async`'s client, so it can
+catch the client's mistakes. `FaultPlan` injects latency, 429 bursts, 5xx
+answers, broken bodies and page drift; `RateLimit` imitates the service's
+rate limiting. With the package installed, pytest gets a `modellab_fake`
+fixture, and `python -m modellab_async.testing` serves a fake from a shell.
+"""
+
+from ._app import RecordedRequest
+from ._dataset import (
+    RUN_STATUSES,
+    ArtifactFile,
+    Dataset,
+    MetricSummary,
+    Param,
+    Project,
+    Run,
+    RunStatus,
+    Tag,
+)
+from ._faults import (
+    ConnectionReset,
+    Fault,
+    FaultEffect,
+    FaultPlan,
+    Latency,
+    PageDrift,
+    ProxyErrorPage,
+    ServerError,
+    SlowBody,
+    TooManyRequests,
+    TruncatedBody,
+)
+from ._generate import generate_dataset
+from ._ratelimit import RateLimit
+from ._server import FakeModelLab
+
+__all__ = [
+    "RUN_STATUSES",
+    "ArtifactFile",
+    "ConnectionReset",
+    "Dataset",
+    "FakeModelLab",
+    "Fault",
+    "FaultEffect",
+    "FaultPlan",
+    "Latency",
+    "MetricSummary",
+    "PageDrift",
+    "Param",
+    "Project",
+    "ProxyErrorPage",
+    "RateLimit",
+    "RecordedRequest",
+    "Run",
+    "RunStatus",
+    "ServerError",
+    "SlowBody",
+    "Tag",
+    "TooManyRequests",
+    "TruncatedBody",
+    "generate_dataset",
+]
