@@ -31,7 +31,7 @@ def tests(session: nox.Session) -> None:
 def fidelity(session: nox.Session) -> None:
     """The fake server checked by tools no one here wrote: datadog-api-client and schemathesis."""
     install(session, "fidelity")
-    session.run("pytest", "-m", "fidelity", *session.posargs)
+    session.run("pytest", "-m", "fidelity", "tests/fidelity", *session.posargs)
 
 
 @nox.session
@@ -52,5 +52,5 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the library, its tests, benchmarks and examples."""
-    install(session, "typecheck")
+    install(session, "typecheck", "fidelity")
     session.run("mypy")

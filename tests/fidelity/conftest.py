@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,12 +12,6 @@ import pytest
 from modellab_async.testing import FakeModelLab
 
 _STEP_TIMEOUT = 30.0
-_TOOLS = ("datadog_api_client", "schemathesis")
-
-# The tools come from the `fidelity` dependency group; without them there is nothing to run.
-collect_ignore_glob = (
-    [] if all(importlib.util.find_spec(tool) for tool in _TOOLS) else ["test_*.py"]
-)
 
 
 class ThreadedFake:
