@@ -21,9 +21,9 @@ def tests(session: nox.Session) -> None:
     """The quick suite over loopback, with branch coverage of modellab_async (>= 95%)."""
     install(session, "test")
     session.run("coverage", "erase")
-    session.run(
-        "coverage", "run", "-m", "pytest", "-m", "not slow and not fidelity", *session.posargs
-    )
+    # The fidelity tests need their own session's packages; soak tests are marked slow.
+    pytest = ["pytest", "-m", "not slow", "--ignore=tests/fidelity", *session.posargs]
+    session.run("coverage", "run", "-m", *pytest)
     session.run("coverage", "report", "--fail-under=95")
 
 
