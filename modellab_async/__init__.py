@@ -11,6 +11,8 @@ from ._bulk import Result
 from ._client import ModelLabClient
 from ._config import SITES
 from ._pagination import Checkpoint, ListingStats, NumberedPages, PageStrategy, Paginator
+from ._retry import RetryPolicy
+from ._throttle import ClientStats
 from ._transport import ResponseStream, Transport
 from ._version import __version__
 from .errors import (
@@ -20,6 +22,7 @@ from .errors import (
     ClientStateError,
     ConfigurationError,
     DecodeError,
+    MalformedBodyError,
     ModelLabError,
     NotFoundError,
     PaginationError,
@@ -49,12 +52,14 @@ __all__ = [
     "BadRequestError",
     "Checkpoint",
     "ClientStateError",
+    "ClientStats",
     "ConfigurationError",
     "DecodeError",
     "FacetKeys",
     "FacetType",
     "FacetValues",
     "ListingStats",
+    "MalformedBodyError",
     "ModelLabClient",
     "ModelLabError",
     "NotFoundError",
@@ -70,6 +75,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseStream",
     "Result",
+    "RetryPolicy",
     "Run",
     "RunArtifacts",
     "RunStatus",

@@ -91,17 +91,18 @@ async def fetch_many(
     ordered: bool,
     fetch_one: FetchOne[T],
     fetch_batch: FetchBatch[T] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> AsyncGenerator[Result[T], None]:
     """Yield one `Result` per id, with at most `concurrency` requests in flight.
 
-    Ids go in batches of `BATCH_SIZE`, and as many batches are under way at once
+    Ids go in batches of `batch_size`, and as many batches are under way at once
     as keep `concurrency` requests busy. With `ordered`, results come in the
     order of `ids`; otherwise each batch's results come as soon as it is done.
     """
     tasks = host()
     limiter = anyio.CapacityLimiter(concurrency)
-    batches = deque(ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE))
-    window = concurrency if fetch_batch is not None else math.ceil(concurrency / BATCH_SIZE) + 1
+    batches = deque(ids[i : i + batch_size] for i in range(0, len(ids), batch_size))
+    window = concurrency if fetch_batch is not None else math.ceil(concurrency / batch_size) + 1
     finished_send, finished = anyio.create_memory_object_stream[Job[list[Result[T]]]](math.inf)
     jobs: deque[Job[list[Result[T]]]] = deque()
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
+import random
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
+import anyio
 import msgspec
 from yarl import URL
 
 from ._config import DEFAULT_TIMEOUT, ClientConfig, resolve_config
+from ._params import positive
 from ._protocol import (
     JSON,
     REDIRECT_STATUSES,
@@ -23,9 +28,17 @@ from ._protocol import (
     redirect_target,
     request_url,
 )
+from ._retry import RetryPolicy, lost_answer
 from ._tasks import TaskHost
+from ._throttle import ClientStats, Throttle
 from ._version import __version__
-from .errors import ClientStateError, UnsafeRedirectError
+from .errors import (
+    ClientStateError,
+    ModelLabError,
+    NotFoundError,
+    RateLimitError,
+    UnsafeRedirectError,
+)
 from .resources import Artifacts, Projects, Runs
 
 if TYPE_CHECKING:
@@ -35,9 +48,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "ModelLabClient"]
 
+logger = logging.getLogger("modellab_async")
+
 T = TypeVar("T")
 
 DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024
+DEFAULT_MAX_CONCURRENCY = 64
 MAX_REDIRECTS = 5
 USER_AGENT = (
     f"modellab-async/{__version__} (Python {sys.version_info.major}.{sys.version_info.minor})"
@@ -65,6 +81,10 @@ class ModelLabClient:
         session: an `aiohttp.ClientSession` to use instead of opening one; the client
             leaves it open.
         timeout: seconds for a whole request, or an `aiohttp.ClientTimeout`.
+        retries: tries after the first for 429s, 5xx, lost connections and
+            timeouts (0: none), or a `RetryPolicy` that also bounds the total wait.
+        max_concurrency: the most requests in flight at once, across all tasks;
+            halved on a 429 and grown back as requests succeed.
         allow_insecure_http: allow a plain `http://` base URL that is not loopback.
         max_body_size: the largest JSON body accepted, in bytes.
         transport: send requests through this `Transport` instead of aiohttp.
@@ -79,6 +99,8 @@ class ModelLabClient:
         session: aiohttp.ClientSession | None = None,
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         *,
+        retries: int | RetryPolicy = 5,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         allow_insecure_http: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         transport: Transport | None = None,
@@ -94,7 +116,10 @@ class ModelLabClient:
         )
         self._session = session
         self._transport = transport
-        self._max_body_size = max_body_size
+        self._max_body_size = positive(max_body_size, "max_body_size")
+        self._retry = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries)
+        self._rng = random.Random()
+        self._throttle = Throttle(positive(max_concurrency, "max_concurrency"), self._rng)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks = TaskHost()
         self._closed = False
@@ -110,6 +135,11 @@ class ModelLabClient:
         """Runs: list, get, delete, pin, unpin, facets and artifacts."""
         self.artifacts = Artifacts(self)
         """Artifact content: read, stream and download."""
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters of requests, retries, 429s and time spent throttled."""
+        return self._throttle.stats
 
     @property
     def base_url(self) -> URL:
@@ -178,15 +208,19 @@ class ModelLabClient:
         return self._tasks
 
     @asynccontextmanager
-    async def _open(self, request: Request) -> AsyncIterator[ResponseStream]:
-        """Send `request`, follow same-origin redirects, raise on an error status."""
+    async def _exchange(self, request: Request) -> AsyncIterator[ResponseStream]:
+        """Try `request` once: pass the gate, follow same-origin redirects, raise on errors."""
         transport = self._open_transport()
         url = request_url(self._config.base_url, request)
         headers: Mapping[str, str] = self._headers
         if request.accept != JSON:
             headers = {**self._headers, "Accept": request.accept}
         for _ in range(MAX_REDIRECTS + 1):
-            async with transport.open(request.method, url, headers) as response:
+            async with (
+                self._throttle.slot(),
+                transport.open(request.method, url, headers) as response,
+            ):
+                self._throttle.observe(response.status, response.headers)
                 if response.status in REDIRECT_STATUSES:
                     location = response.headers.get("Location")
                     url = redirect_target(url, location, self._config.base_url)
@@ -200,16 +234,70 @@ class ModelLabClient:
                 return
         raise UnsafeRedirectError(f"{request.describe()}: more than {MAX_REDIRECTS} redirects")
 
+    async def _pause_before_retry(
+        self, request: Request, attempt: int, error: ModelLabError, waited: float
+    ) -> float:
+        """Wait before trying `request` again and return the wait, or re-raise `error`."""
+        delay = self._retry.delay(attempt, error, waited, self._rng)
+        if delay is None:
+            raise error
+        self._throttle.stats.retries += 1
+        if isinstance(error, RateLimitError):
+            self._throttle.stats.throttled_seconds += delay
+        logger.info(
+            "%s failed (%s: %s); retry %d of %d in %.2f s",
+            request.describe(),
+            type(error).__name__,
+            error,
+            attempt + 1,
+            self._retry.retries,
+            delay,
+        )
+        await anyio.sleep(delay)
+        return delay
+
+    async def _fetch(
+        self, request: Request, parse: Callable[[Response], T], max_bytes: int | None = None
+    ) -> T:
+        """Send `request` and parse its whole answer, retrying as the policy allows."""
+        waited = 0.0
+        answer_lost = False
+        for attempt in itertools.count():
+            try:
+                async with self._exchange(request) as stream:
+                    body = await stream.read(max_bytes or self._max_body_size)
+                    return parse(Response(stream.status, stream.headers, body))
+            except ModelLabError as error:
+                if answer_lost and request.method == "DELETE" and isinstance(error, NotFoundError):
+                    return parse(Response(204, {}, b""))  # an earlier try did delete it
+                answer_lost = answer_lost or lost_answer(error)
+                waited += await self._pause_before_retry(request, attempt, error, waited)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def _send(self, request: Request, max_bytes: int | None = None) -> Response:
-        async with self._open(request) as response:
-            body = await response.read(max_bytes or self._max_body_size)
-            return Response(response.status, response.headers, body)
+        return await self._fetch(request, _whole, max_bytes)
 
     async def _call(self, request: Request, decoder: msgspec.json.Decoder[T]) -> T:
-        response = await self._send(request)
-        return decode(decoder, response.body, request)
+        return await self._fetch(request, lambda response: decode(decoder, response.body, request))
+
+    @asynccontextmanager
+    async def _open(self, request: Request) -> AsyncIterator[ResponseStream]:
+        """Open `request`'s answer for streaming; only what fails before the body is retried."""
+        waited = 0.0
+        async with AsyncExitStack() as stack:
+            for attempt in itertools.count():  # pragma: no branch
+                try:
+                    response = await stack.enter_async_context(self._exchange(request))
+                    break
+                except ModelLabError as error:
+                    waited += await self._pause_before_retry(request, attempt, error, waited)
+            yield response
 
     async def _iter_body(self, request: Request) -> AsyncGenerator[bytes, None]:
         async with self._open(request) as response:
             async for chunk in response.iter_chunks():
                 yield chunk
+
+
+def _whole(response: Response) -> Response:
+    return response

@@ -11,7 +11,13 @@ import msgspec
 from yarl import URL
 
 from ._params import Query
-from .errors import APIError, DecodeError, UnsafeRedirectError, error_class_for
+from .errors import (
+    APIError,
+    DecodeError,
+    MalformedBodyError,
+    UnsafeRedirectError,
+    error_class_for,
+)
 from .models.jsonapi import ErrorDocument, ErrorObject
 
 __all__ = [
@@ -69,8 +75,10 @@ def decode(decoder: msgspec.json.Decoder[T], body: bytes, request: Request) -> T
     """Decode a body with a typed decoder, or raise `DecodeError` saying what was wrong."""
     try:
         return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise DecodeError(f"{request.describe()}: unexpected response body: {exc}") from exc
     except msgspec.DecodeError as exc:
-        raise DecodeError(f"{request.describe()}: malformed response body: {exc}") from exc
+        raise MalformedBodyError(f"{request.describe()}: malformed response body: {exc}") from exc
 
 
 _error_decoder = msgspec.json.Decoder(ErrorDocument)

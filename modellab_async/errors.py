@@ -39,6 +39,7 @@ __all__ = [
     "ClientStateError",
     "ConfigurationError",
     "DecodeError",
+    "MalformedBodyError",
     "ModelLabError",
     "NotFoundError",
     "PaginationError",
@@ -162,6 +163,10 @@ class UnsafeRedirectError(TransportError):
 
 class DecodeError(ModelLabError):
     """A response body that is not valid JSON or does not match the documented shape."""
+
+
+class MalformedBodyError(DecodeError):
+    """A body that is not valid JSON, most often because it was cut short; retried."""
 
 
 class PaginationError(ModelLabError):

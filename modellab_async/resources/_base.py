@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
-from .._bulk import Result, fetch_many
+from .._bulk import BATCH_SIZE, Result, fetch_many
 from .._pagination import Checkpoint, NumberedPages, Paginator
 from .._params import MAX_PAGE_SIZE, Query, id_sequence, non_negative, page_size, positive
 from .._protocol import Request
@@ -63,7 +63,9 @@ class Resource:
         concurrency: int,
         ordered: bool,
         fetch_one: Callable[[str], Awaitable[T]],
+        *,
         fetch_batch: Callable[[Sequence[str]], Awaitable[Mapping[str, T]]] | None = None,
+        batch_size: int = BATCH_SIZE,
     ) -> AsyncGenerator[Result[T], None]:
         """Return results for many ids; ids and options are checked before anything is sent."""
         return fetch_many(
@@ -73,6 +75,7 @@ class Resource:
             ordered=ordered,
             fetch_one=fetch_one,
             fetch_batch=fetch_batch,
+            batch_size=batch_size,
         )
 
     def _list(

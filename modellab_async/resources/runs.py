@@ -13,6 +13,7 @@ from .._params import (
     id_list,
     key_values,
     optional_id,
+    page_size,
     positive_id,
     required_text,
     sort_order,
@@ -125,7 +126,12 @@ class Runs(Resource):
         return await self._get(_run_path(run_id), _run)
 
     def get_many(
-        self, ids: Iterable[int | str], *, concurrency: int = 16, ordered: bool = True
+        self,
+        ids: Iterable[int | str],
+        *,
+        concurrency: int = 16,
+        ordered: bool = True,
+        batch_size: int = BATCH_SIZE,
     ) -> AsyncGenerator[Result[Run], None]:
         """Fetch many runs: one `Result` per id, holding the run or the error it met.
 
@@ -134,7 +140,8 @@ class Runs(Resource):
         for one by one, so a missing run comes back as a `NotFoundError` result
         without disturbing the others. At most `concurrency` requests are in
         flight. Results come in the order of `ids`, or with `ordered=False` as
-        soon as their batch is done.
+        soon as their batch is done. `batch_size` (1 to 100) sets how many ids
+        one list request asks for.
 
         Example:
             >>> async for result in client.runs.get_many(range(1, 1001), concurrency=32):
@@ -146,7 +153,14 @@ class Runs(Resource):
             page = await self._client._call(Request("GET", "runs", query), _runs)
             return {run.id: run for run in page.data}
 
-        return self._get_many(ids, concurrency, ordered, self.get, fetch_batch)
+        return self._get_many(
+            ids,
+            concurrency,
+            ordered,
+            self.get,
+            fetch_batch=fetch_batch,
+            batch_size=page_size(batch_size),
+        )
 
     async def delete(self, run_id: int | str) -> None:
         """Delete a run (`DELETE /runs/{run_id}`); it then answers 404."""

@@ -21,5 +21,6 @@ async def scripted() -> AsyncIterator[ScriptedServer]:
 
 @pytest.fixture
 async def client(scripted: ScriptedServer) -> AsyncIterator[ModelLabClient]:
-    async with ModelLabClient(api_key=API_KEY, app_key=APP_KEY, base_url=scripted.url) as client:
+    """A client of the scripted server that does not retry: these tests look at single tries."""
+    async with ModelLabClient(API_KEY, APP_KEY, base_url=scripted.url, retries=0) as client:
         yield client

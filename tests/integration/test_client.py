@@ -249,7 +249,9 @@ async def test_a_slow_server_times_out(scripted: ScriptedServer) -> None:
         return json_response({})
 
     scripted.handler = slow
-    async with ModelLabClient(API_KEY, APP_KEY, base_url=scripted.url, timeout=0.2) as client:
+    async with ModelLabClient(
+        API_KEY, APP_KEY, base_url=scripted.url, timeout=0.2, retries=0
+    ) as client:
         with anyio.fail_after(3):
             with pytest.raises(RequestTimeoutError, match="timed out"):
                 await client.runs.get(1)
@@ -267,7 +269,9 @@ async def test_a_trickling_body_times_out(scripted: ScriptedServer) -> None:
 
     scripted.handler = trickle
     timeout = aiohttp.ClientTimeout(total=0.3)
-    async with ModelLabClient(API_KEY, APP_KEY, base_url=scripted.url, timeout=timeout) as client:
+    async with ModelLabClient(
+        API_KEY, APP_KEY, base_url=scripted.url, timeout=timeout, retries=0
+    ) as client:
         with anyio.fail_after(3), pytest.raises(RequestTimeoutError):
             await client.runs.get(1)
 
@@ -295,7 +299,9 @@ async def test_a_refused_connection_is_a_transport_error() -> None:
         listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
         port = listener.extra(anyio.abc.SocketAttribute.local_port)
         await listener.aclose()
-        async with ModelLabClient(API_KEY, APP_KEY, base_url=f"http://127.0.0.1:{port}") as client:
+        async with ModelLabClient(
+            API_KEY, APP_KEY, base_url=f"http://127.0.0.1:{port}", retries=0
+        ) as client:
             with pytest.raises(TransportError, match=f"GET {API}/runs/1"):
                 await client.runs.get(1)
 

@@ -7,9 +7,7 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-import aiohttp
 import anyio
-import msgspec
 import pytest
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
@@ -17,24 +15,10 @@ from hypothesis import strategies as st
 
 from modellab_async import Checkpoint, ModelLabClient, NotFoundError, ServerError
 from modellab_async.testing import FakeModelLab, Fault, Latency, PageDrift
+from tests.reference import server_order
 from tests.scripted import API, Listing, ScriptedServer, json_response, run_resource
 
 pytestmark = pytest.mark.anyio
-
-
-async def server_order(fake: FakeModelLab, **params: str) -> list[str]:
-    """Every matching run id in the server's order, read with plain aiohttp."""
-    ids: list[str] = []
-    headers = {"DD-API-KEY": fake.api_key, "DD-APPLICATION-KEY": fake.app_key}
-    async with aiohttp.ClientSession(fake.url, headers=headers) as session:
-        for number in range(10_000):
-            query = {**params, "page[size]": "100", "page[number]": str(number)}
-            async with session.get(f"{API}/runs", params=query) as response:
-                data = msgspec.json.decode(await response.read())["data"]
-            if not data:
-                return ids
-            ids += [run["id"] for run in data]
-    raise AssertionError("the reference walk did not end")
 
 
 def client_tasks() -> set[asyncio.Task[object]]:
@@ -54,6 +38,7 @@ def list_requests(fake: FakeModelLab) -> int:
     return sum(1 for r in fake.requests if r.path == f"{API}/runs")
 
 
+@pytest.mark.timeout(300)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     total=st.integers(0, 5000),
@@ -66,7 +51,7 @@ def list_requests(fake: FakeModelLab) -> int:
 async def test_items_are_the_servers_in_order_each_once(
     total: int, size: int, concurrency: int, limit: int | None, start: int | None, jitter: bool
 ) -> None:
-    with anyio.fail_after(30):
+    with anyio.fail_after(60):
         async with FakeModelLab(runs=total, projects=3, seed=total) as fake:
             expected = await server_order(fake)
             if jitter:  # pages then complete out of order

@@ -1,0 +1,120 @@
+"""One rate-limit gate and one adaptive concurrency limit for every request of a client.
+
+When the service says the window is spent (`X-RateLimit-Remaining: 0`) or
+answers 429, every task waits at the gate until the window resets, instead of
+each retrying on its own. The number of requests in flight halves on a 429
+and grows back by one per round of successes (additive increase,
+multiplicative decrease). Waiters leave the gate with jitter, not all at once.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+
+from ._retry import rate_limit_window, retry_after
+
+__all__ = ["ClientStats", "Throttle"]
+
+#: The most a waiter lingers after the gate opens, so that waiters spread out.
+WAKE_JITTER = 0.25
+
+
+@dataclass
+class ClientStats:
+    """Counters a client keeps, readable at any time as `client.stats`.
+
+    Attributes:
+        requests: HTTP exchanges started, retries and redirects included.
+        retries: requests tried again after a failure.
+        rate_limited: 429 answers received.
+        throttled_seconds: time tasks spent waiting at the rate-limit gate, added up.
+        concurrency_limit: how many requests may be in flight now.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    throttled_seconds: float = 0.0
+    concurrency_limit: int = 0
+
+
+class Throttle:
+    """The gate every request of one client passes, and the limit on requests in flight."""
+
+    def __init__(self, max_concurrency: int, rng: random.Random) -> None:
+        self.stats = ClientStats(concurrency_limit=max_concurrency)
+        self._max = max_concurrency
+        self._limit = float(max_concurrency)
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._rng = rng
+        self._in_flight = 0
+        self._closed_until = 0.0
+        self._window_end = 0.0
+        self._allowance: int | None = None
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait at the gate, then hold one place among the requests in flight."""
+        await self._pass_gate()
+        # Borrowed on behalf of a token, not the task: a streamed body may be
+        # finished by whichever task closes it.
+        token = object()
+        await self._limiter.acquire_on_behalf_of(token)
+        self._in_flight += 1
+        self.stats.requests += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._limiter.release_on_behalf_of(token)
+
+    def _wait_until(self, now: float) -> float:
+        if now < self._closed_until:
+            return self._closed_until
+        if self._allowance is not None and self._allowance <= 0:
+            if now < self._window_end:
+                return self._window_end
+            self._allowance = None  # a new window: unknown until an answer tells
+        return 0.0
+
+    async def _pass_gate(self) -> None:
+        while (until := self._wait_until(now := anyio.current_time())) > 0:
+            delay = until - now + self._rng.uniform(0, WAKE_JITTER)
+            self.stats.throttled_seconds += delay
+            await anyio.sleep(delay)
+        if self._allowance is not None:
+            self._allowance -= 1
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Learn from an answer: the window's remaining budget, a 429, a success."""
+        now = anyio.current_time()
+        window = rate_limit_window(headers)
+        if window is not None:
+            remaining, reset = window
+            # Requests still in flight spend this window's budget too.
+            estimate = remaining - (self._in_flight - 1)
+            if now + reset > self._window_end + 1.0 or self._allowance is None:
+                self._allowance = estimate
+            else:
+                self._allowance = min(self._allowance, estimate)
+            self._window_end = now + reset
+        if status == 429:
+            self.stats.rate_limited += 1
+            if now >= self._closed_until:  # the first 429 of a burst
+                self._resize(self._limit / 2)
+            wait = retry_after(headers)
+            if wait is None:
+                wait = window[1] if window is not None else 1.0
+            self._closed_until = max(self._closed_until, now + wait)
+        elif status < 400 and self._limit < self._max:
+            self._resize(self._limit + 1 / self._limit)
+
+    def _resize(self, limit: float) -> None:
+        self._limit = min(float(self._max), max(1.0, limit))
+        self._limiter.total_tokens = int(self._limit)
+        self.stats.concurrency_limit = int(self._limit)
