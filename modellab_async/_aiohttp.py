@@ -20,10 +20,12 @@ CHUNK_SIZE = 64 * 1024
 
 
 def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
-    """Turn seconds into an aiohttp timeout: a total bound, and a shorter connect bound."""
+    """Turn seconds into an aiohttp timeout: a total bound, shorter connect and read bounds."""
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
-    return aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 10.0))
+    return aiohttp.ClientTimeout(
+        total=timeout, connect=min(timeout, 10.0), sock_read=min(timeout, 30.0)
+    )
 
 
 @contextmanager

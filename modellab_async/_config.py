@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from yarl import URL
@@ -15,7 +15,7 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["SITES", "ClientConfig", "Secret", "resolve_config"]
+__all__ = ["SITES", "ClientConfig", "Secret", "check_timeout", "resolve_config"]
 
 #: Datadog site name -> API origin: the eight sites of the docs plus uk1 from the spec.
 SITES: Mapping[str, str] = {
@@ -67,8 +67,7 @@ class ClientConfig:
     api_key: Secret
     app_key: Secret
     base_url: URL
-    timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT
-    user_agent: str = field(default="")
+    user_agent: str = ""
 
 
 def site_origin(site: str) -> URL:
@@ -130,7 +129,6 @@ def resolve_config(
     app_key: str | None,
     site: str | None,
     base_url: str | URL | None,
-    timeout: float | aiohttp.ClientTimeout,
     allow_insecure_http: bool,
     user_agent: str,
     environ: Mapping[str, str] | None = None,
@@ -141,12 +139,16 @@ def resolve_config(
         origin = parse_base_url(base_url, allow_insecure_http=allow_insecure_http)
     else:
         origin = site_origin(site or env.get(SITE_ENV) or "datadoghq.com")
-    if isinstance(timeout, (int, float)) and (isinstance(timeout, bool) or timeout <= 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     return ClientConfig(
         api_key=_key(api_key, API_KEY_ENV, "API key", env),
         app_key=_key(app_key, APP_KEY_ENV, "application key", env),
         base_url=origin,
-        timeout=timeout,
         user_agent=user_agent,
     )
+
+
+def check_timeout(timeout: float | aiohttp.ClientTimeout) -> float | aiohttp.ClientTimeout:
+    """Check a timeout given in seconds; an `aiohttp.ClientTimeout` is taken as it is."""
+    if isinstance(timeout, (int, float)) and (isinstance(timeout, bool) or timeout <= 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return timeout

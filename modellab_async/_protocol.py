@@ -10,6 +10,7 @@ from typing import TypeVar
 import msgspec
 from yarl import URL
 
+from ._config import ClientConfig
 from ._params import Query
 from .errors import (
     APIError,
@@ -23,6 +24,7 @@ from .models.jsonapi import ErrorDocument, ErrorObject
 __all__ = [
     "API_ROOT",
     "JSON",
+    "ModelLabDialect",
     "Request",
     "Response",
     "decode",
@@ -128,3 +130,30 @@ def redirect_target(current: URL, location: str | None, origin: URL) -> URL:
             "the keys are only sent to the configured API host"
         )
     return target
+
+
+class ModelLabDialect:
+    """How Model Lab requests are addressed and authenticated, and how its errors read."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._origin = config.base_url
+        self._headers = {
+            "Accept": JSON,
+            "User-Agent": config.user_agent,
+            "DD-API-KEY": config.api_key.reveal(),
+            "DD-APPLICATION-KEY": config.app_key.reveal(),
+        }
+
+    @property
+    def origin(self) -> URL:
+        """The configured API origin (with its path prefix, if any)."""
+        return self._origin
+
+    def prepare(self, request: Request) -> tuple[URL, Mapping[str, str]]:
+        """Return the URL under the API root and the headers carrying the keys."""
+        headers: Mapping[str, str] = self._headers
+        if request.accept != JSON:
+            headers = {**self._headers, "Accept": request.accept}
+        return request_url(self._origin, request), headers
+
+    error = staticmethod(error_from_response)

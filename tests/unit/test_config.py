@@ -17,7 +17,6 @@ def resolve(environ: dict[str, str] | None = None, **kwargs: object):  # type: i
         "app_key": None,
         "site": None,
         "base_url": None,
-        "timeout": 60.0,
         "allow_insecure_http": False,
         "user_agent": "ua",
     }
@@ -127,7 +126,7 @@ def test_plain_http_elsewhere_needs_an_explicit_opt_in() -> None:
 @pytest.mark.parametrize("timeout", [0, -1, True])
 def test_timeouts_must_be_positive_seconds(timeout: float) -> None:
     with pytest.raises(ValueError, match="timeout"):
-        resolve(timeout=timeout)
+        ModelLabClient("a", "b", timeout=timeout)
 
 
 def test_secrets_hide_themselves() -> None:
