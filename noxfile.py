@@ -38,7 +38,9 @@ def fidelity(session: nox.Session) -> None:
 def soak(session: nox.Session) -> None:
     """Long soak tests (marked slow): not part of the default run."""
     install(session, "test")
-    session.run("pytest", "-m", "slow", "--timeout=1800", *session.posargs)
+    session.run(
+        "pytest", "-m", "slow", "--ignore=tests/fidelity", "--timeout=1800", *session.posargs
+    )
 
 
 @nox.session
