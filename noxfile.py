@@ -10,8 +10,13 @@ nox.options.reuse_existing_virtualenvs = True
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 
-def install(session: nox.Session, *groups: str) -> None:
-    session.install("-e", ".")
+#: The package with every optional extra, so the CLI and DataFrames are tested too.
+EVERYTHING = ".[cli,arrow,polars,pandas]"
+
+
+def install(session: nox.Session, *groups: str, package: str | None = EVERYTHING) -> None:
+    if package is not None:
+        session.install("-e", package)
     for group in groups:
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
 
@@ -30,7 +35,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def fidelity(session: nox.Session) -> None:
     """The fake server checked by tools no one here wrote: datadog-api-client and schemathesis."""
-    install(session, "fidelity")
+    install(session, "fidelity", package=".")
     session.run("pytest", "-m", "fidelity", "tests/fidelity", *session.posargs)
 
 
@@ -46,7 +51,7 @@ def soak(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint rules and formatting."""
-    install(session, "lint")
+    install(session, "lint", package=None)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import msgspec
 from yarl import URL
@@ -27,6 +27,13 @@ from ._params import Query, positive
 from ._tasks import Job, TaskHost, settle
 from .errors import ModelLabError, PaginationError
 from .models.jsonapi import Links, Page, PageInfo
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+    import pyarrow
+
+    from .models import Project, Run
 
 __all__ = [
     "Checkpoint",
@@ -549,3 +556,36 @@ class Paginator(Generic[PageT, ItemT]):
     async def collect(self) -> list[ItemT]:
         """Fetch the whole listing (up to `limit`) into a list."""
         return [item async for item in self._items()]
+
+    async def to_arrow(
+        self: Paginator[Page[Run], Run] | Paginator[Page[Project], Project],
+    ) -> pyarrow.Table:
+        """Build a pyarrow Table of the listing, one row per run or project (extra: arrow).
+
+        Columns are the attributes, then `param.<key>`, `tag.<key>` and
+        `metric.<key>.<stat>`, as in mlflow's `search_runs`; see `modellab_async.frames`.
+        """
+        from .frames import to_arrow  # noqa: PLC0415  # pyarrow loads only when asked for
+
+        return await to_arrow(self.pages())
+
+    async def to_polars(
+        self: Paginator[Page[Run], Run] | Paginator[Page[Project], Project],
+    ) -> polars.DataFrame:
+        """Build a polars DataFrame of the listing, page by page (extra: polars).
+
+        Example:
+            >>> df = await client.runs.list(project_id=3).to_polars()
+            >>> df.sort("metric.accuracy.max", descending=True).head(5)
+        """
+        from .frames import to_polars  # noqa: PLC0415
+
+        return await to_polars(self.pages())
+
+    async def to_pandas(
+        self: Paginator[Page[Run], Run] | Paginator[Page[Project], Project],
+    ) -> pandas.DataFrame:
+        """Build a pandas DataFrame of the listing, with Arrow-backed dtypes (extra: pandas)."""
+        from .frames import to_pandas  # noqa: PLC0415
+
+        return await to_pandas(self.pages())

@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ._params import non_negative
 from .errors import (
     APIError,
     MalformedBodyError,
@@ -104,8 +105,7 @@ class RetryPolicy:
     max_backoff: float = 30.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
-            raise ValueError(f"retries must be an int >= 0, got {self.retries!r}")
+        non_negative(self.retries, "retries")
         if not self.max_wait >= 0 or not self.backoff > 0 or not self.max_backoff > 0:
             raise ValueError("max_wait must be >= 0, backoff and max_backoff > 0")
 

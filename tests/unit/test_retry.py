@@ -124,7 +124,6 @@ def test_attempts_and_total_wait_are_bounded() -> None:
     "arguments",
     [
         {"retries": -1},
-        {"retries": True},
         {"max_wait": -1.0},
         {"backoff": 0.0},
         {"max_backoff": -1.0},
@@ -133,6 +132,11 @@ def test_attempts_and_total_wait_are_bounded() -> None:
 def test_bad_policies(arguments: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must be"):
         RetryPolicy(**arguments)  # type: ignore[arg-type]
+
+
+def test_retries_must_be_an_int() -> None:
+    with pytest.raises(TypeError, match="retries must be an int"):
+        RetryPolicy(retries=True)
 
 
 pytestmark = pytest.mark.anyio
