@@ -46,16 +46,21 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One call to the API: method, path under the API root, query and accepted type."""
+    """One call to an API: method, path under the API's root, query and accepted type.
+
+    `operation` names the call where the service needs it (PAI's `x-acs-action`).
+    """
 
     method: str
     path: str
     query: Query = ()
     accept: str = JSON
+    root: str = API_ROOT
+    operation: str = ""
 
     def describe(self) -> str:
         """Return `METHOD /path` for messages: never the query, never a key."""
-        return f"{self.method} /{API_ROOT}/{self.path}"
+        return f"{self.method} /{self.root}/{self.path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,7 @@ class Response:
 
 def request_url(base_url: URL, request: Request) -> URL:
     """Join the configured origin (and its path prefix), the API root and the request."""
-    url = base_url.joinpath(*API_ROOT.split("/"), *request.path.split("/"))
+    url = base_url.joinpath(*request.root.split("/"), *request.path.split("/"))
     return url.with_query(request.query) if request.query else url
 
 
@@ -103,7 +108,7 @@ def error_from_response(request: Request, response: Response) -> APIError:
         errors,
         request_id=request_id,
         method=request.method,
-        path=f"/{API_ROOT}/{request.path}",
+        path=f"/{request.root}/{request.path}",
         body_excerpt=excerpt,
         headers=response.headers,
     )

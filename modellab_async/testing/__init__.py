@@ -5,7 +5,8 @@ real HTTP on the loopback interface, from a seeded, generated `Dataset`. It
 implements the wire independently of `modellab_async`'s client, so it can
 catch the client's mistakes. `FaultPlan` injects latency, 429 bursts, 5xx
 answers, broken bodies and page drift; `RateLimit` imitates the service's
-rate limiting. With the package installed, pytest gets a `modellab_fake`
+rate limiting. `FakePAI` does the same for Alibaba Cloud PAI's runs, checking
+every request's V3 signature. With the package installed, pytest gets a `modellab_fake`
 fixture, and `python -m modellab_async.testing` serves a fake from a shell.
 """
 
@@ -35,6 +36,7 @@ from ._faults import (
     TruncatedBody,
 )
 from ._generate import generate_dataset
+from ._pai import FakePAI, TokenQuirks
 from ._ratelimit import RateLimit
 from ._server import FakeModelLab
 
@@ -44,6 +46,7 @@ __all__ = [
     "ConnectionReset",
     "Dataset",
     "FakeModelLab",
+    "FakePAI",
     "Fault",
     "FaultEffect",
     "FaultPlan",
@@ -60,6 +63,7 @@ __all__ = [
     "ServerError",
     "SlowBody",
     "Tag",
+    "TokenQuirks",
     "TooManyRequests",
     "TruncatedBody",
     "generate_dataset",

@@ -1,0 +1,193 @@
+"""PAI runs and experiments: thin methods, one per operation, on the token paginator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+
+from .._pagination import Checkpoint, Paginator
+from .._params import (
+    Query,
+    boolean,
+    build_query,
+    key_values,
+    non_negative,
+    positive,
+    required_text,
+    text,
+)
+from .._protocol import Request
+from ._pages import token_listing
+from .models import Experiment, ExperimentsPage, Metric, MetricsPage, Run, RunsPage, TokenPage
+
+if TYPE_CHECKING:
+    from .._http import BaseClient
+
+__all__ = ["PAIExperiments", "PAIRuns"]
+
+API_ROOT = "api/v1"
+PageT = TypeVar("PageT", bound=TokenPage[Any])
+
+_run = msgspec.json.Decoder(Run)
+_runs = msgspec.json.Decoder(RunsPage)
+_metrics = msgspec.json.Decoder(MetricsPage)
+_experiments = msgspec.json.Decoder(ExperimentsPage)
+
+
+class _PAIResource:
+    def __init__(self, client: BaseClient) -> None:
+        self._client = client
+
+    def _list(
+        self,
+        path: str,
+        operation: str,
+        decoder: msgspec.json.Decoder[PageT],
+        filters: Query,
+        *,
+        page_size: int | None,
+        limit: int | None,
+        prefetch: bool,
+        resume: Checkpoint | None,
+    ) -> Paginator[PageT, Any]:
+        if limit is not None:
+            non_negative(limit, "limit")
+        if page_size is not None:
+            positive(page_size, "page_size")
+        identity, strategy = token_listing(filters, page_size)
+
+        async def fetch(query: Query) -> PageT:
+            request = Request("GET", path, query, root=API_ROOT, operation=operation)
+            return await self._client._call(request, decoder)
+
+        return Paginator(
+            fetch,
+            strategy,
+            identity=identity,
+            host=self._client._task_host,
+            limit=limit,
+            prefetch=prefetch,
+            resume=resume,
+        )
+
+
+class PAIRuns(_PAIResource):
+    """PAI runs: ListRuns, GetRun and ListRunMetrics."""
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        workspace_id: str | None = None,
+        experiment_id: str | None = None,
+        source_type: str | None = None,
+        source_id: str | None = None,
+        labels: Mapping[str, object] | str | None = None,
+        verbose: bool | None = None,
+        order_by: str | None = None,
+        sort_by: str | None = None,
+        order: str | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+        prefetch: bool = True,
+        resume: Checkpoint | None = None,
+    ) -> Paginator[RunsPage, Run]:
+        """List runs (ListRuns, `GET /api/v1/runs`), following `NextPageToken`.
+
+        `labels` match exactly, all of them (`{"is_evaluation": True}` or
+        `"is_evaluation:true"`); `order_by` is e.g. `"GmtCreateTime DESC,Name ASC"`;
+        `verbose=True` adds metrics, params and labels; `page_size` is `MaxResults`.
+        """
+        filters = build_query(
+            ("Name", text(name, "name")),
+            ("WorkspaceId", text(workspace_id, "workspace_id")),
+            ("ExperimentId", text(experiment_id, "experiment_id")),
+            ("SourceType", text(source_type, "source_type")),
+            ("SourceId", text(source_id, "source_id")),
+            ("Labels", key_values(labels, "labels")),
+            ("Verbose", boolean(verbose, "verbose")),
+            ("OrderBy", text(order_by, "order_by")),
+            ("SortBy", text(sort_by, "sort_by")),
+            ("Order", text(order, "order")),
+        )
+        return self._list(
+            "runs",
+            "ListRuns",
+            _runs,
+            filters,
+            page_size=page_size,
+            limit=limit,
+            prefetch=prefetch,
+            resume=resume,
+        )
+
+    async def get(self, run_id: str, *, verbose: bool | None = None) -> Run:
+        """Get one run (GetRun, `GET /api/v1/runs/{RunId}`)."""
+        path = f"runs/{required_text(run_id, 'run_id')}"
+        query = build_query(("Verbose", boolean(verbose, "verbose")))
+        request = Request("GET", path, query, root=API_ROOT, operation="GetRun")
+        return await self._client._call(request, _run)
+
+    def metrics(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        page_size: int | None = None,
+        limit: int | None = None,
+        prefetch: bool = True,
+        resume: Checkpoint | None = None,
+    ) -> Paginator[MetricsPage, Metric]:
+        """List the recorded values of one metric of a run (ListRunMetrics), page by page."""
+        path = f"runs/{required_text(run_id, 'run_id')}/metrics"
+        filters = build_query(("Key", required_text(key, "key")))
+        return self._list(
+            path,
+            "ListRunMetrics",
+            _metrics,
+            filters,
+            page_size=page_size,
+            limit=limit,
+            prefetch=prefetch,
+            resume=resume,
+        )
+
+
+class PAIExperiments(_PAIResource):
+    """PAI experiments: ListExperiment."""
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        workspace_id: str | None = None,
+        labels: Mapping[str, object] | str | None = None,
+        order_by: str | None = None,
+        sort_by: str | None = None,
+        order: str | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+        prefetch: bool = True,
+        resume: Checkpoint | None = None,
+    ) -> Paginator[ExperimentsPage, Experiment]:
+        """List experiments (ListExperiment, `GET /api/v1/experiments`), following tokens."""
+        filters = build_query(
+            ("Name", text(name, "name")),
+            ("WorkspaceId", text(workspace_id, "workspace_id")),
+            ("Labels", key_values(labels, "labels")),
+            ("OrderBy", text(order_by, "order_by")),
+            ("SortBy", text(sort_by, "sort_by")),
+            ("Order", text(order, "order")),
+        )
+        return self._list(
+            "experiments",
+            "ListExperiment",
+            _experiments,
+            filters,
+            page_size=page_size,
+            limit=limit,
+            prefetch=prefetch,
+            resume=resume,
+        )
