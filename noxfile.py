@@ -49,6 +49,13 @@ def soak(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against a loopback page server; rewrites benchmarks/results.md (`-- --quick`)."""
+    install(session, "bench")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint rules and formatting."""
     install(session, "lint", package=None)

@@ -1,0 +1,63 @@
+"""How much each scenario measures, in the quick and the full mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FULL", "QUICK", "Settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes, repetitions and time limits of one benchmark run."""
+
+    name: str
+    repetitions: int
+    listing_runs: int
+    official_share: float
+    latency_pages: int
+    latency_repetitions: int
+    get_many_runs: int
+    stream_runs: int
+    stream_repetitions: int
+    decode_seconds: float
+    retained_pages: int
+    import_samples: int
+    job_timeout: float
+    server_seconds: float
+    """How long a scenario's page server lives before it stops by itself."""
+
+
+QUICK = Settings(
+    name="quick",
+    repetitions=2,
+    listing_runs=5_000,
+    official_share=0.04,
+    latency_pages=100,
+    latency_repetitions=1,
+    get_many_runs=1_000,
+    stream_runs=50_000,
+    stream_repetitions=1,
+    decode_seconds=0.05,
+    retained_pages=200,
+    import_samples=3,
+    job_timeout=60.0,
+    server_seconds=300.0,
+)
+
+FULL = Settings(
+    name="full",
+    repetitions=5,
+    listing_runs=100_000,
+    official_share=0.05,
+    latency_pages=100,
+    latency_repetitions=5,
+    get_many_runs=10_000,
+    stream_runs=1_000_000,
+    stream_repetitions=3,
+    decode_seconds=0.3,
+    retained_pages=1_000,
+    import_samples=15,
+    job_timeout=600.0,
+    server_seconds=3600.0,
+)

@@ -1,0 +1,134 @@
+"""Listing N runs in pages of 100: modellab_async against its ceilings and alternatives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._clients import (
+    modellab_listing,
+    naive_dicts,
+    official_async,
+    official_sync,
+    transport_only,
+    typed_loop,
+)
+from ._harness import Outcome, Variant, ratios, run_interleaved, spread
+from ._report import Section, check, megabytes, show, table, variant_rows
+from ._server import ServerConfig, page_server
+from ._settings import Settings
+
+__all__ = ["SCENARIO", "VARIANTS", "run"]
+
+SCENARIO = "listing"
+
+VARIANTS = (
+    Variant(
+        "transport", "aiohttp GETs, bodies read and discarded (transport ceiling)", transport_only
+    ),
+    Variant(
+        "typed", "aiohttp + one reused msgspec `Page[Run]` decoder (typed ceiling)", typed_loop
+    ),
+    Variant("modellab", "modellab_async: `async for` over `runs.list()`", modellab_listing()),
+    Variant(
+        "modellab_no_prefetch",
+        "modellab_async: `runs.list(prefetch=False)`",
+        modellab_listing(prefetch=False),
+    ),
+    Variant(
+        "modellab_c8",
+        "modellab_async: `runs.list(concurrency=8)`",
+        modellab_listing(concurrency=8),
+    ),
+    Variant("naive", "aiohttp + `json.loads` into dicts, following `links.next`", naive_dicts),
+    Variant(
+        "official_sync", "datadog-api-client `ApiClient`, page by page", official_sync, slow=True
+    ),
+    Variant(
+        "official_async",
+        "datadog-api-client `AsyncApiClient`, page by page",
+        official_async,
+        slow=True,
+    ),
+)
+
+
+def run(settings: Settings, progress: Callable[[str], None]) -> Section:
+    """Measure every variant, interleaved, against one server listing `listing_runs` runs."""
+    with page_server(
+        ServerConfig(total=settings.listing_runs, max_seconds=settings.server_seconds)
+    ) as origin:
+        results = run_interleaved(
+            SCENARIO,
+            VARIANTS,
+            origin,
+            settings.listing_runs,
+            repetitions=settings.repetitions,
+            timeout=settings.job_timeout,
+            slow_share=settings.official_share,
+            progress=progress,
+        )
+
+    def cells(name: str, outcomes: list[Outcome]) -> list[str]:
+        return [
+            f"{outcomes[0].items:,}",
+            show(spread([o.rate for o in outcomes]), suffix="/s"),
+            show(ratios(results, name, "transport"), ".2f", "x"),
+            show(ratios(results, name, "official_async"), ",.1f", "x"),
+            show(spread([o.cpu_per_1000 for o in outcomes]), ".3f"),
+            show(spread(megabytes(outcomes)), ".0f"),
+        ]
+
+    rows = variant_rows(VARIANTS, results, cells)
+    header = [
+        "variant",
+        "runs",
+        "runs/s",
+        "vs transport ceiling",
+        "vs official async",
+        "CPU s / 1,000 runs",
+        "peak RSS MiB",
+    ]
+    to_typed = ratios(results, "modellab", "typed")
+    to_official = ratios(results, "modellab", "official_async")
+    typed_to_transport = ratios(results, "typed", "transport")
+    modellab_to_transport = ratios(results, "modellab", "transport")
+    distance = (
+        f"typed ceiling at {show(typed_to_transport, '.0%')} and modellab_async at "
+        f"{show(modellab_to_transport, '.0%')} of the transport ceiling"
+    )
+    targets = (
+        check(
+            "streaming >= 90% of the hand-written typed loop's runs/s",
+            to_typed,
+            0.9,
+            f"{show(to_typed, '.0%')}; {distance}",
+        ),
+        check(
+            "streaming >= 50x the official async client's runs/s",
+            to_official,
+            50.0,
+            f"{show(to_official, ',.0f', 'x')}",
+        ),
+    )
+    intro = (
+        f"{settings.listing_runs:,} runs in pages of 100 from the loopback page server, "
+        f"{settings.repetitions} interleaved repetitions, each variant in a fresh process. "
+        f"The official clients list {settings.official_share:.1%} of the runs (they are "
+        "slow); their rate is per run all the same. Ratios are taken within a repetition, "
+        "then their median; ranges are min-max over repetitions."
+    )
+    body = f"{intro}\n\n{table(header, rows)}"
+    summary = (
+        ("Listing: modellab_async vs hand-written typed loop", show(to_typed, ".0%")),
+        ("Listing: modellab_async vs transport ceiling", show(modellab_to_transport, ".0%")),
+        ("Listing: modellab_async vs official async client", show(to_official, ",.0f", "x")),
+        (
+            "Listing: modellab_async vs official sync client",
+            show(ratios(results, "modellab", "official_sync"), ",.0f", "x"),
+        ),
+        (
+            "Listing: modellab_async vs aiohttp + json.loads",
+            show(ratios(results, "modellab", "naive"), ".2f", "x"),
+        ),
+    )
+    return Section("Listing runs", body, targets, summary)
