@@ -101,21 +101,23 @@ class AiohttpTransport:
         owns_session: bool,
     ) -> None:
         self._session = session
-        self._timeout = client_timeout(timeout)
         self._owns_session = owns_session
+        # A session of our own has the timeout as its default; one passed in may not.
+        self._timeout = None if owns_session else client_timeout(timeout)
 
     @asynccontextmanager
     async def open(
         self, method: str, url: URL, headers: Mapping[str, str]
     ) -> AsyncIterator[ResponseStream]:
         with translate_errors(method, url):
-            response = await self._session.request(
-                method,
-                url,
-                headers=headers,
-                allow_redirects=False,
-                timeout=self._timeout,
-            )
+            if self._timeout is None:
+                response = await self._session.request(
+                    method, url, headers=headers, allow_redirects=False
+                )
+            else:
+                response = await self._session.request(
+                    method, url, headers=headers, allow_redirects=False, timeout=self._timeout
+                )
         try:
             yield _AiohttpResponse(method, response)
         finally:

@@ -64,7 +64,10 @@ class Throttle:
         # Borrowed on behalf of a token, not the task: a streamed body may be
         # finished by whichever task closes it.
         token = object()
-        await self._limiter.acquire_on_behalf_of(token)
+        try:
+            self._limiter.acquire_on_behalf_of_nowait(token)
+        except anyio.WouldBlock:
+            await self._limiter.acquire_on_behalf_of(token)
         self._in_flight += 1
         self.stats.requests += 1
         try:
