@@ -30,19 +30,26 @@ def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTime
 
 @contextmanager
 def translate_errors(method: str, url: URL) -> Iterator[None]:
-    """Translate aiohttp and timeout errors into the client's `TransportError` tree."""
+    """Translate aiohttp and timeout errors into the client's `TransportError` tree.
+
+    The cause is kept without its traceback: aiohttp's frames hold the request
+    headers, keys included, in local variables that some tracebacks render.
+    """
     where = f"{method} {url.path}"
     try:
         yield
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise RequestTimeoutError(f"{where}: timed out") from exc
+        raise RequestTimeoutError(f"{where}: timed out") from exc.with_traceback(None)
     except aiohttp.ClientResponseError as exc:
         # Its repr carries the request headers, keys included: keep only the text.
         raise TransportError(f"{where}: {exc.status} {exc.message}") from None
     except aiohttp.ClientPayloadError as exc:
-        raise TransportError(f"{where}: response body cut short ({exc})") from exc
+        raise TransportError(f"{where}: response body cut short ({exc})") from exc.with_traceback(
+            None
+        )
     except aiohttp.ClientError as exc:
-        raise TransportError(f"{where}: {type(exc).__name__}: {exc}") from exc
+        message = f"{where}: {type(exc).__name__}: {exc}"
+        raise TransportError(message) from exc.with_traceback(None)
 
 
 class _AiohttpResponse:

@@ -15,7 +15,7 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["SITES", "ClientConfig", "Secret", "check_timeout", "resolve_config"]
+__all__ = ["SITES", "ClientConfig", "Secret", "SecretHeaders", "check_timeout", "resolve_config"]
 
 #: Datadog site name -> API origin: the eight sites of the docs plus uk1 from the spec.
 SITES: Mapping[str, str] = {
@@ -58,6 +58,19 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+class SecretHeaders(dict[str, str]):
+    """Request headers that carry credentials: a dict whose `repr` hides every value.
+
+    Tracebacks rendered with their local variables (Sentry, `pytest --showlocals`)
+    show a frame's headers through `repr`, so the keys must not be in it.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{name!r}: '***'" for name in self) + "}"
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,9 @@ class BaseClient:
         self._max_body_size = positive(max_body_size, "max_body_size")
         self._retry = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries)
         self._rng = random.Random()
-        self._throttle = Throttle(positive(max_concurrency, "max_concurrency"), self._rng)
+        self._throttle = Throttle(
+            positive(max_concurrency, "max_concurrency"), self._rng, self._retry.max_wait
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks = TaskHost()
         self._closed = False

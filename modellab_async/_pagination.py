@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -83,11 +83,14 @@ class PageStrategy(Protocol[PageT_contra]):
             PaginationError: the next page would repeat one already fetched.
         """
 
-    def plan(self, first: PageT_contra, wanted: int | None) -> list[tuple[Cursor, Query]] | None:
-        """Return every later page of the listing, or `None` if they cannot be foreseen.
+    def plan(
+        self, first: PageT_contra, wanted: int | None
+    ) -> Iterator[tuple[Cursor, Query]] | None:
+        """Return every later page of the listing, lazily, or `None` if none can be foreseen.
 
         `wanted` is how many more items the caller wants (`None`: all); pages past
-        those are left out.
+        those are left out. The engine draws from the plan only as it fetches, so
+        a service claiming a huge last page costs nothing up front.
         """
 
     def cursor(self, page: PageT_contra) -> Cursor:
@@ -253,17 +256,17 @@ class NumberedPages:
             )
         return self._query(number)
 
-    def plan(self, first: Page[Any], wanted: int | None) -> list[tuple[Cursor, Query]] | None:
-        """Return the queries of every later page, numbered from `meta.page`."""
+    def plan(self, first: Page[Any], wanted: int | None) -> Iterator[tuple[Cursor, Query]]:
+        """Return the queries of every later page, numbered from `meta.page`, lazily."""
         info = first.meta.page
         self._requested.add(info.number)
         start = self._first_number_of(info)
         if next_page_number(info, first.links, len(first.data), start) is None:
-            return []
+            return iter(())
         numbers = range(info.number + 1, last_page_number(info, start) + 1)
         if wanted is not None:
             numbers = numbers[: math.ceil(wanted / info.size)]
-        return [(number, self._query(number)) for number in numbers]
+        return ((number, self._query(number)) for number in numbers)
 
 
 @dataclass
@@ -405,15 +408,18 @@ class _Walk(Generic[PageT, ItemT]):
             cursor = self.strategy.cursor(page)
 
     async def _fan_out(
-        self, cursor: Cursor, page: PageT, plan: list[tuple[Cursor, Query]]
+        self, cursor: Cursor, page: PageT, plan: Iterator[tuple[Cursor, Query]]
     ) -> AsyncGenerator[_Slice[PageT, ItemT], None]:
         """Fetch the foreseen pages with a bounded number in flight; yield them in order."""
         listing = self.listing
-        waiting = deque(plan)
+        size = len(page.items)
 
         def top_up() -> None:
-            while waiting and len(self.jobs) < listing._concurrency:
-                expected, query = waiting.popleft()
+            while len(self.jobs) < listing._concurrency:
+                planned = next(plan, None)
+                if planned is None:
+                    return
+                expected, query = planned
                 self.jobs.append((expected, listing._start(query)))
 
         top_up()
@@ -422,12 +428,14 @@ class _Walk(Generic[PageT, ItemT]):
             expected, job = self.jobs[0]
             page = await job.wait()
             self.jobs.popleft()
-            top_up()
             cursor = self.strategy.cursor(page)
             if cursor != expected:
                 raise PaginationError(
                     f"asked for page {expected} but the service sent page {cursor}"
                 )
+            if len(page.items) < size:
+                plan = iter(())  # a short page ends the listing, whatever meta.page foretold
+            top_up()
             yield self._cut(cursor, page)
         if not self._wants_more():
             return

@@ -10,7 +10,7 @@ from typing import TypeVar
 import msgspec
 from yarl import URL
 
-from ._config import ClientConfig
+from ._config import ClientConfig, SecretHeaders
 from ._params import Query
 from .errors import (
     APIError,
@@ -142,12 +142,14 @@ class ModelLabDialect:
 
     def __init__(self, config: ClientConfig) -> None:
         self._origin = config.base_url
-        self._headers = {
-            "Accept": JSON,
-            "User-Agent": config.user_agent,
-            "DD-API-KEY": config.api_key.reveal(),
-            "DD-APPLICATION-KEY": config.app_key.reveal(),
-        }
+        self._headers = SecretHeaders(
+            {
+                "Accept": JSON,
+                "User-Agent": config.user_agent,
+                "DD-API-KEY": config.api_key.reveal(),
+                "DD-APPLICATION-KEY": config.app_key.reveal(),
+            }
+        )
 
     @property
     def origin(self) -> URL:
@@ -158,7 +160,7 @@ class ModelLabDialect:
         """Return the URL under the API root and the headers carrying the keys."""
         headers: Mapping[str, str] = self._headers
         if request.accept != JSON:
-            headers = {**self._headers, "Accept": request.accept}
+            headers = SecretHeaders(self._headers, Accept=request.accept)
         return request_url(self._origin, request), headers
 
     error = staticmethod(error_from_response)

@@ -46,12 +46,14 @@ class ClientStats:
 class Throttle:
     """The gate every request of one client passes, and the limit on requests in flight."""
 
-    def __init__(self, max_concurrency: int, rng: random.Random) -> None:
+    def __init__(self, max_concurrency: int, rng: random.Random, max_wait: float) -> None:
         self.stats = ClientStats(concurrency_limit=max_concurrency)
         self._max = max_concurrency
         self._limit = float(max_concurrency)
         self._limiter = anyio.CapacityLimiter(max_concurrency)
         self._rng = rng
+        # The gate never closes for longer than a request is willing to wait in all.
+        self._max_wait = max_wait
         self._in_flight = 0
         self._closed_until = 0.0
         self._window_end = 0.0
@@ -99,6 +101,7 @@ class Throttle:
         window = rate_limit_window(headers)
         if window is not None:
             remaining, reset = window
+            reset = min(reset, self._max_wait)
             # Requests still in flight spend this window's budget too.
             estimate = remaining - (self._in_flight - 1)
             if now + reset > self._window_end + 1.0 or self._allowance is None:
@@ -113,7 +116,7 @@ class Throttle:
             wait = retry_after(headers)
             if wait is None:
                 wait = window[1] if window is not None else 1.0
-            self._closed_until = max(self._closed_until, now + wait)
+            self._closed_until = max(self._closed_until, now + min(wait, self._max_wait))
         elif status < 400 and self._limit < self._max:
             self._resize(self._limit + 1 / self._limit)
 

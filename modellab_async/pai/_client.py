@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from yarl import URL
 
 from .._client import USER_AGENT
-from .._config import DEFAULT_TIMEOUT, parse_base_url
+from .._config import DEFAULT_TIMEOUT, SecretHeaders, parse_base_url
 from .._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
 from .._protocol import JSON, Request, Response, request_url
 from .._retry import RetryPolicy
@@ -65,7 +65,7 @@ class PAIDialect:
         url = URL(
             f"{path}?{signed.query_string}" if signed.query_string else str(path), encoded=True
         )
-        return url, {**self._headers, **signed.headers}
+        return url, SecretHeaders(self._headers, **signed.headers)
 
     def error(self, request: Request, response: Response) -> APIError:
         """Map a PAI error answer (`Code`, `Message`, `RequestId`) onto the error classes."""

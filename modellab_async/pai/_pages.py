@@ -16,7 +16,7 @@ When the walk stops:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._pagination import Cursor
@@ -89,7 +89,9 @@ class TokenPages:
         self._latest = token
         return self._query(token)
 
-    def plan(self, first: TokenPage[Any], wanted: int | None) -> list[tuple[Cursor, Query]] | None:
+    def plan(
+        self, first: TokenPage[Any], wanted: int | None
+    ) -> Iterator[tuple[Cursor, Query]] | None:
         """Return `None`: a token names only the next page, so none can be foreseen."""
         return None
 

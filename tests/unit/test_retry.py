@@ -143,7 +143,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_a_429_halves_concurrency_once_per_burst_and_successes_grow_it_back() -> None:
-    throttle = Throttle(16, random.Random(1))
+    throttle = Throttle(16, random.Random(1), 60.0)
     throttle.observe(429, {"Retry-After": "0"})
     assert throttle.stats.concurrency_limit == 8
     assert throttle.stats.rate_limited == 1
@@ -157,7 +157,7 @@ async def test_a_429_halves_concurrency_once_per_burst_and_successes_grow_it_bac
 
 
 async def test_the_gate_holds_every_task_until_the_window_resets() -> None:
-    throttle = Throttle(4, random.Random(2))
+    throttle = Throttle(4, random.Random(2), 60.0)
     started = anyio.current_time()
     async with throttle.slot():  # its answer says one request is left in this window
         throttle.observe(200, {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "0.3"})
@@ -172,9 +172,19 @@ async def test_the_gate_holds_every_task_until_the_window_resets() -> None:
 
 
 async def test_a_429_closes_the_gate_for_its_retry_after() -> None:
-    throttle = Throttle(4, random.Random(3))
+    throttle = Throttle(4, random.Random(3), 60.0)
     throttle.observe(429, {"Retry-After": "0.2"})
     started = anyio.current_time()
     async with throttle.slot():
         pass
     assert anyio.current_time() - started >= 0.2
+
+
+async def test_the_gate_never_closes_for_longer_than_max_wait() -> None:
+    throttle = Throttle(4, random.Random(4), 0.2)
+    throttle.observe(429, {"Retry-After": "3600"})
+    started = anyio.current_time()
+    with anyio.fail_after(2):
+        async with throttle.slot():
+            pass
+    assert 0.2 <= anyio.current_time() - started < 1.0
