@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from types import TracebackType
-from typing import TYPE_CHECKING
-
-from aiohttp import web
 
 from ._app import RecordedRequest, Settings, build_app
 from ._dataset import Dataset
 from ._faults import FaultPlan
 from ._generate import generate_dataset
 from ._ratelimit import RateLimit
+from ._serve import LoopbackServer
 from ._store import Store
 
-if TYPE_CHECKING:
-    from typing import Self
 
-
-class FakeModelLab:
+class FakeModelLab(LoopbackServer):
     """A fake Model Lab API server that behaves like the real one, for tests.
 
     It serves all 16 endpoints under /api/v2/model-lab-api over real HTTP, from
@@ -84,7 +78,7 @@ class FakeModelLab:
             api_key=api_key,
             app_keys=frozenset(app_keys),
         )
-        self.app = build_app(
+        app = build_app(
             Store(self.dataset),
             settings,
             requests=self.requests,
@@ -92,53 +86,9 @@ class FakeModelLab:
             rate_limit=rate_limit,
             seed=seed,
         )
-        self._host = host
-        self._port = port
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
+        super().__init__(app, host, port)
 
     @property
     def app_key(self) -> str:
         """The first accepted application key."""
         return self.app_keys[0]
-
-    @property
-    def url(self) -> str:
-        """The origin to pass as the client's base URL, e.g. "http://127.0.0.1:8126"."""
-        if self._url is None:
-            raise RuntimeError("the fake is not started")
-        return self._url
-
-    async def start(self) -> None:
-        """Start listening."""
-        if self._runner is not None:
-            raise RuntimeError("the fake is already started")
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self._host, self._port)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        host, port = runner.addresses[0][:2]
-        self._runner = runner
-        self._url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
-
-    async def close(self) -> None:
-        """Stop listening and close open connections; closing twice is harmless."""
-        runner, self._runner, self._url = self._runner, None, None
-        if runner is not None:
-            await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
-
-from aiohttp import web
 
 from ...pai._signing import Credentials
 from .._faults import FaultPlan
+from .._serve import LoopbackServer
 from ._app import PAIRequest, PAIService, build_app
 from ._dataset import PAIDataset, generate_pai_dataset
 from ._paging import TokenQuirks
@@ -20,7 +17,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class FakePAI:
+class FakePAI(LoopbackServer):
     """A fake Alibaba Cloud PAI (AIWorkspace 2021-02-04) API server, for tests.
 
     It serves ListRuns, GetRun, ListRunMetrics and ListExperiment under /api/v1
@@ -69,7 +66,7 @@ class FakePAI:
         self.faults = faults if faults is not None else FaultPlan(seed=seed)
         self.requests: list[PAIRequest] = []
         self._service = PAIService(self.dataset, seed=seed, quirks=quirks or TokenQuirks())
-        self.app = build_app(
+        app = build_app(
             self._service,
             accounts={access_key_id: self.credentials},
             clock=clock,
@@ -77,9 +74,7 @@ class FakePAI:
             requests=self.requests,
             seed=seed,
         )
-        self._bind = (host, port)
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
+        super().__init__(app, host, port)
 
     @property
     def quirks(self) -> TokenQuirks:
@@ -91,46 +86,6 @@ class FakePAI:
         self._service.quirks = quirks
 
     @property
-    def url(self) -> str:
-        """The origin to send requests to, e.g. "http://127.0.0.1:8126"."""
-        if self._url is None:
-            raise RuntimeError("the fake is not started")
-        return self._url
-
-    @property
     def host(self) -> str:
         """The `Host` header requests carry (and sign): "127.0.0.1:8126"."""
         return self.url.removeprefix("http://")
-
-    async def start(self) -> None:
-        """Start listening."""
-        if self._runner is not None:
-            raise RuntimeError("the fake is already started")
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, *self._bind).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        host, port = runner.addresses[0][:2]
-        self._runner = runner
-        self._url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
-
-    async def close(self) -> None:
-        """Stop listening and close open connections; closing twice is harmless."""
-        runner, self._runner, self._url = self._runner, None, None
-        if runner is not None:
-            await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
