@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import astuple, dataclass, field, fields
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -62,19 +61,6 @@ def pytest_terminal_summary(
     terminalreporter.write_sep("=", f"fault suite: listing {RUNS:,} runs in pages of 100")
     for line in table.lines():
         terminalreporter.write_line(line)
-
-
-HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave this folder's slow tests out unless a `-m` expression asks for them (`nox -s soak`)."""
-    if config.option.markexpr:
-        return
-    slow = [i for i in items if i.get_closest_marker("slow") and i.path.is_relative_to(HERE)]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if item not in slow]
 
 
 @pytest.fixture(scope="session")
