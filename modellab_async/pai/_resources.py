@@ -19,6 +19,7 @@ from .._params import (
     text,
 )
 from .._protocol import Request
+from ..resources._base import ListOptions
 from ._pages import token_listing
 from .models import Experiment, ExperimentsPage, Metric, MetricsPage, Run, RunsPage, TokenPage
 
@@ -36,6 +37,17 @@ _metrics = msgspec.json.Decoder(MetricsPage)
 _experiments = msgspec.json.Decoder(ExperimentsPage)
 
 
+def _ordering(
+    order_by: str | None, sort_by: str | None, order: str | None
+) -> tuple[tuple[str, str | None], ...]:
+    """Return the sort parameters PAI lists share: `OrderBy`, or `SortBy` with `Order`."""
+    return (
+        ("OrderBy", text(order_by, "order_by")),
+        ("SortBy", text(sort_by, "sort_by")),
+        ("Order", text(order, "order")),
+    )
+
+
 class _PAIResource:
     def __init__(self, client: BaseClient) -> None:
         self._client = client
@@ -46,17 +58,13 @@ class _PAIResource:
         operation: str,
         decoder: msgspec.json.Decoder[PageT],
         filters: Query,
-        *,
-        page_size: int | None,
-        limit: int | None,
-        prefetch: bool,
-        resume: Checkpoint | None,
+        options: ListOptions,
     ) -> Paginator[PageT, Any]:
-        if limit is not None:
-            non_negative(limit, "limit")
-        if page_size is not None:
-            positive(page_size, "page_size")
-        identity, strategy = token_listing(filters, page_size)
+        if options.limit is not None:
+            non_negative(options.limit, "limit")
+        if options.page_size is not None:
+            positive(options.page_size, "page_size")
+        identity, strategy = token_listing(filters, options.page_size)
 
         async def fetch(query: Query) -> PageT:
             request = Request("GET", path, query, root=API_ROOT, operation=operation)
@@ -67,9 +75,9 @@ class _PAIResource:
             strategy,
             identity=identity,
             host=self._client._task_host,
-            limit=limit,
-            prefetch=prefetch,
-            resume=resume,
+            limit=options.limit,
+            prefetch=options.prefetch,
+            resume=options.resume,
         )
 
 
@@ -108,20 +116,10 @@ class PAIRuns(_PAIResource):
             ("SourceId", text(source_id, "source_id")),
             ("Labels", key_values(labels, "labels")),
             ("Verbose", boolean(verbose, "verbose")),
-            ("OrderBy", text(order_by, "order_by")),
-            ("SortBy", text(sort_by, "sort_by")),
-            ("Order", text(order, "order")),
+            *_ordering(order_by, sort_by, order),
         )
-        return self._list(
-            "runs",
-            "ListRuns",
-            _runs,
-            filters,
-            page_size=page_size,
-            limit=limit,
-            prefetch=prefetch,
-            resume=resume,
-        )
+        options = ListOptions(page_size=page_size, limit=limit, prefetch=prefetch, resume=resume)
+        return self._list("runs", "ListRuns", _runs, filters, options)
 
     async def get(self, run_id: str, *, verbose: bool | None = None) -> Run:
         """Get one run (GetRun, `GET /api/v1/runs/{RunId}`)."""
@@ -143,16 +141,8 @@ class PAIRuns(_PAIResource):
         """List the recorded values of one metric of a run (ListRunMetrics), page by page."""
         path = f"runs/{required_text(run_id, 'run_id')}/metrics"
         filters = build_query(("Key", required_text(key, "key")))
-        return self._list(
-            path,
-            "ListRunMetrics",
-            _metrics,
-            filters,
-            page_size=page_size,
-            limit=limit,
-            prefetch=prefetch,
-            resume=resume,
-        )
+        options = ListOptions(page_size=page_size, limit=limit, prefetch=prefetch, resume=resume)
+        return self._list(path, "ListRunMetrics", _metrics, filters, options)
 
 
 class PAIExperiments(_PAIResource):
@@ -177,17 +167,7 @@ class PAIExperiments(_PAIResource):
             ("Name", text(name, "name")),
             ("WorkspaceId", text(workspace_id, "workspace_id")),
             ("Labels", key_values(labels, "labels")),
-            ("OrderBy", text(order_by, "order_by")),
-            ("SortBy", text(sort_by, "sort_by")),
-            ("Order", text(order, "order")),
+            *_ordering(order_by, sort_by, order),
         )
-        return self._list(
-            "experiments",
-            "ListExperiment",
-            _experiments,
-            filters,
-            page_size=page_size,
-            limit=limit,
-            prefetch=prefetch,
-            resume=resume,
-        )
+        options = ListOptions(page_size=page_size, limit=limit, prefetch=prefetch, resume=resume)
+        return self._list("experiments", "ListExperiment", _experiments, filters, options)
