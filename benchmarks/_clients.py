@@ -119,10 +119,11 @@ def _options_text(options: dict[str, Any]) -> str:
     return ", ".join(f"{name}={value!r}" for name, value in options.items())
 
 
-def modellab_listing(**options: Any) -> RunVariant:
+def modellab_listing(model: type[Any] | None = None, **options: Any) -> RunVariant:
     """Return a variant body: `async for run in client.runs.list(limit=items, **options)`.
 
-    An option the library does not accept yet makes the variant "not available yet".
+    With `model`, items are decoded into it (`decode_into`). An option the
+    library does not accept yet makes the variant "not available yet".
     """
 
     async def body(job: Job) -> int:
@@ -134,7 +135,8 @@ def modellab_listing(**options: Any) -> RunVariant:
                 if "unexpected keyword argument" not in str(exc):
                     raise
                 raise NotAvailableYet(f"runs.list({_options_text(options)})") from exc
-            async for _run in runs:
+            items = runs if model is None else runs.decode_into(model)
+            async for _run in items:
                 count += 1
         return count
 

@@ -25,9 +25,22 @@ from ._harness import Spread, spread
 from ._report import Section, check, seconds, show, show_seconds, table
 from ._settings import Settings
 
-__all__ = ["DECODERS", "run", "with_gc"]
+__all__ = ["DECODERS", "SlimRun", "run", "with_gc"]
 
 Decode = Callable[[bytes], object]
+
+
+class _RunSummary(msgspec.Struct, gc=False):
+    name: str
+    status: str
+    updated_at: str
+
+
+class SlimRun(msgspec.Struct, gc=False):
+    """The fields a typical pipeline reads: what `Paginator.decode_into` is for."""
+
+    id: str
+    attributes: _RunSummary
 
 
 def with_gc(type_: Any, clones: dict[Any, Any] | None = None) -> Any:
@@ -102,6 +115,11 @@ class Decoder:
 DECODERS = (
     Decoder("modellab", "modellab_async models (msgspec, gc=False)", lambda: _msgspec(Page[Run])),
     Decoder("gc", "the same models rebuilt with gc=True", lambda: _msgspec(with_gc(Page[Run]))),
+    Decoder(
+        "slim",
+        "a slim model: id, name, status, updated_at (`decode_into`)",
+        lambda: _msgspec(Page[SlimRun]),
+    ),
     Decoder("pydantic", "pydantic v2 models of the same schema", _pydantic),
     Decoder("official", "datadog-api-client models (`deserialize`)", _official),
     Decoder("json", "`json.loads` into dicts (reference, untyped)", lambda: json.loads),
@@ -204,5 +222,9 @@ def run(settings: Settings, progress: Callable[[str], None]) -> Section:
             show(_ratio(per_page, "pydantic", "modellab"), ".1f", "x"),
         ),
         (f"gc=True vs gc=False, {retained_runs:,} runs kept", show(gc_cost, ".2f", "x")),
+        (
+            "Page decode: `decode_into` a slim model vs the full models",
+            show(_ratio(per_page, "modellab", "slim"), ".1f", "x"),
+        ),
     )
     return Section("Decoding one page", body_text, (target,), summary)

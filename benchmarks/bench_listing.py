@@ -16,6 +16,7 @@ from ._harness import Outcome, Variant, ratios, run_interleaved, spread
 from ._report import Section, check, megabytes, show, table, variant_rows
 from ._server import ServerConfig, page_server
 from ._settings import Settings
+from .bench_decode import SlimRun
 
 __all__ = ["SCENARIO", "VARIANTS", "run"]
 
@@ -38,6 +39,11 @@ VARIANTS = (
         "modellab_c8",
         "modellab_async: `runs.list(concurrency=8)`",
         modellab_listing(concurrency=8),
+    ),
+    Variant(
+        "modellab_slim",
+        "modellab_async: `runs.list().decode_into(SlimRun)` (id, name, status, updated_at)",
+        modellab_listing(model=SlimRun),
     ),
     Variant("naive", "aiohttp + `json.loads` into dicts, following `links.next`", naive_dicts),
     Variant(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["ListOptions", "Resource", "decoder"]
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,17 @@ class ListOptions:
 def decoder(type_: type[T]) -> msgspec.json.Decoder[T]:
     """Build the one typed decoder a response type gets; resources build theirs at import."""
     return msgspec.json.Decoder(type_)
+
+
+_page_decoders: dict[type[Any], msgspec.json.Decoder[Page[Any]]] = {}
+
+
+def page_decoder(model: type[T]) -> msgspec.json.Decoder[Page[T]]:
+    """Return the decoder of pages of `model`, built once per model (see `decode_into`)."""
+    found = _page_decoders.get(model)
+    if found is None:
+        found = _page_decoders[model] = msgspec.json.Decoder(Page[model])  # type: ignore[valid-type]
+    return found
 
 
 class Resource:
@@ -100,15 +112,18 @@ class Resource:
             page_size(size)
         start_page = options.start_page
 
-        async def fetch(query: Query) -> Page[T]:
-            return await self._client._call(Request("GET", path, query), decoder)
+        def fetcher(page: msgspec.json.Decoder[Page[M]]) -> Callable[[Query], Awaitable[Page[M]]]:
+            async def fetch(query: Query) -> Page[M]:
+                return await self._client._call(Request("GET", path, query), page)
+
+            return fetch
 
         def strategy(cursor: int | str | None) -> NumberedPages:
             start = start_page if cursor is None else int(cursor)
             return NumberedPages(filters, size, start)
 
         return Paginator(
-            fetch,
+            fetcher(decoder),
             strategy,
             identity=(*filters, ("page[size]", str(size))),
             host=self._client._task_host,
@@ -117,4 +132,5 @@ class Resource:
             prefetch=options.prefetch,
             dedupe=options.dedupe,
             resume=options.resume,
+            retype=lambda model: fetcher(page_decoder(model)),
         )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import anyio
+import msgspec
 import pytest
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
@@ -383,3 +384,42 @@ async def test_breaking_out_of_get_many_leaves_no_task(fake_client: ModelLabClie
 
 async def _async(response: web.Response) -> web.Response:
     return response
+
+
+class RunSummary(msgspec.Struct):
+    name: str
+    status: str
+
+
+class SlimRun(msgspec.Struct):
+    id: str
+    attributes: RunSummary
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_items_can_be_decoded_into_a_slim_model(
+    fake: FakeModelLab, fake_client: ModelLabClient, concurrency: int
+) -> None:
+    full = await fake_client.runs.list(status="completed").collect()
+    listing = fake_client.runs.list(status="completed", page_size=30, concurrency=concurrency)
+    slim = await listing.decode_into(SlimRun).collect()
+    assert all(type(run) is SlimRun for run in slim)
+    assert [(run.id, run.attributes.name) for run in slim] == [
+        (run.id, run.attributes.name) for run in full
+    ]
+    assert {run.attributes.status for run in slim} == {"completed"}
+
+
+async def test_a_slim_listing_keeps_its_checkpoint_and_options(fake_client: ModelLabClient) -> None:
+    runs = fake_client.runs.list(sort="name", page_size=10, limit=25).decode_into(SlimRun)
+    first = [run.id async for run in runs]
+    assert len(first) == 25
+    rest = fake_client.runs.list(sort="name", page_size=10, resume=runs.checkpoint)
+    full = await fake_client.runs.list(sort="name", page_size=10).collect()
+    assert first + [run.id async for run in rest] == [run.id for run in full]
+
+
+def test_the_decoder_of_a_model_is_built_once() -> None:
+    from modellab_async.resources._base import page_decoder  # noqa: PLC0415
+
+    assert page_decoder(SlimRun) is page_decoder(SlimRun)

@@ -6,6 +6,8 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import assert_type
 
+import msgspec
+
 from modellab_async import (
     FacetKeys,
     FacetValues,
@@ -41,6 +43,11 @@ async def check(client: ModelLabClient) -> None:
     assert_type(await client.runs.facet_values(1, "tag", "model"), FacetValues)
     assert_type(await client.runs.artifacts(1), RunArtifacts)
     assert_type(client.projects.list(), Paginator[Page[Project], Project])
+
+    class Slim(msgspec.Struct):
+        id: str
+
+    assert_type(client.runs.list().decode_into(Slim), Paginator[Page[Slim], Slim])
     assert_type(await client.projects.get("2"), Project)
     assert_type(await client.projects.artifacts(2), ProjectArtifacts)
     assert_type(await client.artifacts.read(1, "a"), bytes)
