@@ -291,7 +291,7 @@ async def test_without_dedupe_drift_repeats_runs(
     assert runs.stats.possibly_missed == 0
 
 
-async def test_pages_respect_dedupe_and_limit(
+async def test_pages_are_cut_to_the_limit_under_fan_out(
     fake: FakeModelLab, fake_client: ModelLabClient
 ) -> None:
     pages = [
