@@ -5,16 +5,16 @@ Every aiohttp exception is translated into a `TransportError` here, and only her
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 
 import aiohttp
 from yarl import URL
 
 from ._transport import ResponseStream
-from .errors import DecodeError, RequestTimeoutError, TransportError
+from .errors import DecodeError, ModelLabError, RequestTimeoutError, TransportError
 
-__all__ = ["AiohttpTransport", "client_timeout"]
+__all__ = ["AIOHTTP_ERRORS", "AiohttpTransport", "client_timeout", "translate_error"]
 
 CHUNK_SIZE = 64 * 1024
 
@@ -28,28 +28,32 @@ def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTime
     )
 
 
-@contextmanager
-def translate_errors(method: str, url: URL) -> Iterator[None]:
-    """Translate aiohttp and timeout errors into the client's `TransportError` tree.
+#: What aiohttp raises for a failed exchange; `translate_error` turns each into the client's.
+AIOHTTP_ERRORS = (TimeoutError, aiohttp.ClientError)
+
+
+def translate_error(
+    method: str, url: URL, exc: TimeoutError | aiohttp.ClientError
+) -> ModelLabError:
+    """Return the client's `TransportError` for an aiohttp or timeout error, its cause set.
 
     The cause is kept without its traceback: aiohttp's frames hold the request
     headers, keys included, in local variables that some tracebacks render.
     """
     where = f"{method} {url.path}"
-    try:
-        yield
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise RequestTimeoutError(f"{where}: timed out") from exc.with_traceback(None)
-    except aiohttp.ClientResponseError as exc:
+    cause: BaseException | None = exc.with_traceback(None)
+    error: ModelLabError
+    if isinstance(exc, TimeoutError):  # aiohttp's own timeouts are TimeoutErrors too
+        error = RequestTimeoutError(f"{where}: timed out")
+    elif isinstance(exc, aiohttp.ClientResponseError):
         # Its repr carries the request headers, keys included: keep only the text.
-        raise TransportError(f"{where}: {exc.status} {exc.message}") from None
-    except aiohttp.ClientPayloadError as exc:
-        raise TransportError(f"{where}: response body cut short ({exc})") from exc.with_traceback(
-            None
-        )
-    except aiohttp.ClientError as exc:
-        message = f"{where}: {type(exc).__name__}: {exc}"
-        raise TransportError(message) from exc.with_traceback(None)
+        error, cause = TransportError(f"{where}: {exc.status} {exc.message}"), None
+    elif isinstance(exc, aiohttp.ClientPayloadError):
+        error = TransportError(f"{where}: response body cut short ({exc})")
+    else:
+        error = TransportError(f"{where}: {type(exc).__name__}: {exc}")
+    error.__cause__ = cause
+    return error
 
 
 class _AiohttpResponse:
@@ -76,7 +80,7 @@ class _AiohttpResponse:
                 f"{self._method} {response.url.path}: body of {response.content_length} bytes "
                 f"exceeds the {max_bytes}-byte limit"
             )
-        with translate_errors(self._method, response.url):
+        try:
             if response.content_length is not None:
                 return await response.read()
             chunks = []
@@ -90,11 +94,51 @@ class _AiohttpResponse:
                     )
                 chunks.append(chunk)
             return b"".join(chunks)
+        except AIOHTTP_ERRORS as exc:
+            error = translate_error(self._method, response.url, exc)
+            raise error from error.__cause__
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
-        with translate_errors(self._method, self._response.url):
+        try:
             async for chunk in self._response.content.iter_chunked(CHUNK_SIZE):
                 yield chunk
+        except AIOHTTP_ERRORS as exc:
+            error = translate_error(self._method, self._response.url, exc)
+            raise error from error.__cause__
+
+
+class _Exchange:
+    """The context manager `AiohttpTransport.open` returns: sends, then releases the answer."""
+
+    __slots__ = ("_headers", "_method", "_response", "_transport", "_url")
+
+    def __init__(
+        self, transport: AiohttpTransport, method: str, url: URL, headers: Mapping[str, str]
+    ) -> None:
+        self._transport = transport
+        self._method = method
+        self._url = url
+        self._headers = headers
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> ResponseStream:
+        transport = self._transport
+        try:
+            self._response = await transport._session.request(
+                self._method,
+                self._url,
+                headers=self._headers,
+                allow_redirects=False,
+                timeout=transport._timeout,
+            )
+        except AIOHTTP_ERRORS as exc:
+            error = translate_error(self._method, self._url, exc)
+            raise error from error.__cause__
+        return _AiohttpResponse(self._method, self._response)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._response is not None:
+            self._response.release()
 
 
 class AiohttpTransport:
@@ -110,25 +154,12 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = owns_session
         # A session of our own has the timeout as its default; one passed in may not.
-        self._timeout = None if owns_session else client_timeout(timeout)
+        self._timeout = session.timeout if owns_session else client_timeout(timeout)
 
-    @asynccontextmanager
-    async def open(
+    def open(
         self, method: str, url: URL, headers: Mapping[str, str]
-    ) -> AsyncIterator[ResponseStream]:
-        with translate_errors(method, url):
-            if self._timeout is None:
-                response = await self._session.request(
-                    method, url, headers=headers, allow_redirects=False
-                )
-            else:
-                response = await self._session.request(
-                    method, url, headers=headers, allow_redirects=False, timeout=self._timeout
-                )
-        try:
-            yield _AiohttpResponse(method, response)
-        finally:
-            response.release()
+    ) -> AbstractAsyncContextManager[ResponseStream]:
+        return _Exchange(self, method, url, headers)
 
     async def aclose(self) -> None:
         if self._owns_session:

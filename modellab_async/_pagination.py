@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
+import anyio.lowlevel
 import msgspec
 from yarl import URL
 
@@ -397,6 +398,9 @@ class _Walk(Generic[PageT, ItemT]):
             job = listing._start(query) if query is not None and listing._prefetch else None
             if job is not None:
                 self.jobs.append((cursor, job))
+                # One turn of the loop lets the job send its request now, so the service
+                # works on the next page even while the caller computes without awaiting.
+                await anyio.lowlevel.checkpoint()
             yield piece
             if error is not None:
                 raise error

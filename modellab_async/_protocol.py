@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 import msgspec
@@ -74,8 +75,14 @@ class Response:
 
 def request_url(base_url: URL, request: Request) -> URL:
     """Join the configured origin (and its path prefix), the API root and the request."""
-    url = base_url.joinpath(*request.root.split("/"), *request.path.split("/"))
+    url = _path_url(base_url, request.root, request.path)
     return url.with_query(request.query) if request.query else url
+
+
+@lru_cache(maxsize=1024)
+def _path_url(base_url: URL, root: str, path: str) -> URL:
+    # Cached: a listing asks for the same path once per page.
+    return base_url.joinpath(*root.split("/"), *path.split("/"))
 
 
 def decode(decoder: msgspec.json.Decoder[T], body: bytes, request: Request) -> T:

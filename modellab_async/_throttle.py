@@ -10,8 +10,7 @@ multiplicative decrease). Waiters leave the gate with jitter, not all at once.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -59,24 +58,9 @@ class Throttle:
         self._window_end = 0.0
         self._allowance: int | None = None
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait at the gate, then hold one place among the requests in flight."""
-        await self._pass_gate()
-        # Borrowed on behalf of a token, not the task: a streamed body may be
-        # finished by whichever task closes it.
-        token = object()
-        try:
-            self._limiter.acquire_on_behalf_of_nowait(token)
-        except anyio.WouldBlock:
-            await self._limiter.acquire_on_behalf_of(token)
-        self._in_flight += 1
-        self.stats.requests += 1
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            self._limiter.release_on_behalf_of(token)
+    def slot(self) -> _Slot:
+        """Return a context manager that waits at the gate, then holds one place in flight."""
+        return _Slot(self)
 
     def _wait_until(self, now: float) -> float:
         if now < self._closed_until:
@@ -88,6 +72,8 @@ class Throttle:
         return 0.0
 
     async def _pass_gate(self) -> None:
+        if not self._closed_until and self._allowance is None:
+            return  # the gate has never been shut: the common case, decided without a clock
         while (until := self._wait_until(now := anyio.current_time())) > 0:
             delay = until - now + self._rng.uniform(0, WAKE_JITTER)
             self.stats.throttled_seconds += delay
@@ -124,3 +110,30 @@ class Throttle:
         self._limit = min(float(self._max), max(1.0, limit))
         self._limiter.total_tokens = int(self._limit)
         self.stats.concurrency_limit = int(self._limit)
+
+
+class _Slot:
+    """One request's passage: through the gate, then one place among those in flight."""
+
+    __slots__ = ("_throttle", "_token")
+
+    def __init__(self, throttle: Throttle) -> None:
+        self._throttle = throttle
+        # Borrowed on behalf of a token, not the task: a streamed body may be
+        # finished by whichever task closes it.
+        self._token = object()
+
+    async def __aenter__(self) -> None:
+        throttle = self._throttle
+        await throttle._pass_gate()
+        try:
+            throttle._limiter.acquire_on_behalf_of_nowait(self._token)
+        except anyio.WouldBlock:
+            await throttle._limiter.acquire_on_behalf_of(self._token)
+        throttle._in_flight += 1
+        throttle.stats.requests += 1
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        throttle = self._throttle
+        throttle._in_flight -= 1
+        throttle._limiter.release_on_behalf_of(self._token)

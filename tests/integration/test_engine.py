@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, contextmanager
 
 import anyio
 import msgspec
@@ -132,6 +135,51 @@ async def test_the_first_item_needs_only_the_first_page(
             assert first.id == "1"
             release.set()
             assert len([run async for run in runs]) == 99
+
+
+@contextmanager
+def fake_in_a_thread(runs: int) -> Iterator[FakeModelLab]:
+    """Run a FakeModelLab on a loop of its own, so it answers while the test's loop is blocked."""
+    started: queue.Queue[FakeModelLab | BaseException] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        try:
+            fake = FakeModelLab(runs=runs, projects=1, seed=1)
+            await fake.start()
+        except BaseException as exc:
+            started.put(exc)
+            raise
+        started.put(fake)
+        while not stop.is_set():  # noqa: ASYNC110  # stopped from the other thread
+            await asyncio.sleep(0.01)
+        await fake.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    fake = started.get(timeout=30)
+    if isinstance(fake, BaseException):
+        raise fake
+    try:
+        yield fake
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+async def test_prefetch_sends_the_next_request_while_the_caller_computes() -> None:
+    # The caller blocks its loop (as CPU work would) on the first item; the next
+    # page's request must have left already, or the server never sees it.
+    with fake_in_a_thread(runs=30) as fake, anyio.fail_after(20):
+        async with connect(fake) as client:
+            runs = client.runs.list(page_size=10)
+            async with aclosing(aiter(runs)) as items:
+                await anext(items)
+                deadline = time.monotonic() + 5
+                while list_requests(fake) < 2 and time.monotonic() < deadline:
+                    time.sleep(0.01)  # noqa: ASYNC251  # blocking on purpose
+                assert list_requests(fake) == 2
+                assert len([run async for run in items]) == 29
 
 
 async def test_breaking_out_cancels_in_flight_requests_and_leaves_no_task(
