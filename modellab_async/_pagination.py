@@ -14,10 +14,9 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import anyio.lowlevel
@@ -290,7 +289,7 @@ class _Walk(Generic[PageT, ItemT]):
     stats: ListingStats
     remaining: int | None
     skip_to: Checkpoint | None
-    seen: set[str] | None
+    seen: set[str | None] | None
     jobs: deque[tuple[Cursor, Job[PageT]]] = field(default_factory=deque)
     current: _Slice[PageT, ItemT] | None = None
     yielded: int = 0
@@ -454,8 +453,33 @@ class _Walk(Generic[PageT, ItemT]):
             yield piece
 
 
-def _resource_id(item: Any) -> str:
-    return str(attrgetter("id")(item))
+def _resource_id(item: Any) -> str | None:
+    """Return an item's `id` as text, or `None` if its model has none."""
+    value = getattr(item, "id", None)
+    return None if value is None else str(value)
+
+
+class _Identified(msgspec.Struct):
+    id: str | int | None = None
+
+
+_identified = msgspec.json.Decoder(_Identified)
+
+
+def _raw_id(item: Any) -> str | None:
+    """Return the `id` of an item kept as raw JSON, decoding nothing else."""
+    try:
+        value = _identified.decode(item).id
+    except msgspec.DecodeError:
+        return None
+    return None if value is None else str(value)
+
+
+def _has_id(model: type[Any]) -> bool:
+    fields: Iterable[str] = getattr(model, "__struct_fields__", ())
+    return (
+        model is msgspec.Raw or "id" in fields or "id" in getattr(model, "__dataclass_fields__", ())
+    )
 
 
 class Paginator(Generic[PageT, ItemT]):
@@ -487,7 +511,7 @@ class Paginator(Generic[PageT, ItemT]):
         prefetch: bool = True,
         dedupe: bool = False,
         resume: Checkpoint | None = None,
-        item_id: Callable[[ItemT], str] = _resource_id,
+        item_id: Callable[[ItemT], str | None] = _resource_id,
         retype: Callable[[type[Any]], Callable[[Query], Awaitable[Any]]] | None = None,
     ) -> None:
         positive(concurrency, "concurrency")
@@ -515,7 +539,11 @@ class Paginator(Generic[PageT, ItemT]):
 
         `model` is a msgspec Struct holding only the fields a pipeline needs;
         the decoder skips the rest, which is markedly faster than building the
-        whole resource. Give it an `id` field if you use `dedupe` or checkpoints.
+        whole resource. `msgspec.Raw` keeps each item's JSON as the service
+        sent it, decoded not at all (to forward or store it). A checkpoint
+        notes the last item's `id` when the model has one, so a resumed
+        listing finds its place even if items moved; without it, it resumes
+        by position. `dedupe=True` needs the `id`.
 
         Example:
             >>> class Summary(msgspec.Struct):
@@ -529,6 +557,8 @@ class Paginator(Generic[PageT, ItemT]):
         """
         if self._retype is None:
             raise TypeError("this listing cannot decode its items into another model")
+        if self._dedupe and not _has_id(model):
+            raise TypeError(f"dedupe=True tells items apart by `id`, which {model!r} lacks")
         return Paginator(
             self._retype(model),
             self._strategy,
@@ -539,6 +569,7 @@ class Paginator(Generic[PageT, ItemT]):
             prefetch=self._prefetch,
             dedupe=self._dedupe,
             resume=self._resume,
+            item_id=_raw_id if model is msgspec.Raw else _resource_id,
             retype=self._retype,
         )
 

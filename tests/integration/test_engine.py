@@ -17,7 +17,7 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modellab_async import Checkpoint, ModelLabClient, NotFoundError, ServerError
+from modellab_async import Checkpoint, ModelLabClient, NotFoundError, Run, ServerError
 from modellab_async.testing import FakeModelLab, Fault, Latency, PageDrift
 from tests.reference import server_order
 from tests.scripted import API, Listing, ScriptedServer, json_response, run_resource
@@ -465,6 +465,44 @@ async def test_a_slim_listing_keeps_its_checkpoint_and_options(fake_client: Mode
     rest = fake_client.runs.list(sort="name", page_size=10, resume=runs.checkpoint)
     full = await fake_client.runs.list(sort="name", page_size=10).collect()
     assert first + [run.id async for run in rest] == [run.id for run in full]
+
+
+class Anonymous(msgspec.Struct):
+    attributes: RunSummary
+
+
+async def test_a_model_without_id_lists_and_resumes_by_position(
+    fake_client: ModelLabClient,
+) -> None:
+    runs = fake_client.runs.list(sort="name", page_size=10, limit=25).decode_into(Anonymous)
+    first = [run.attributes.name async for run in runs]
+    assert len(first) == 25
+    assert runs.checkpoint.last_id is None
+    assert runs.checkpoint.offset == 5
+    rest = fake_client.runs.list(sort="name", page_size=10, resume=runs.checkpoint)
+    full = await fake_client.runs.list(sort="name", page_size=10).collect()
+    assert first + [run.attributes.name async for run in rest] == [
+        run.attributes.name for run in full
+    ]
+
+
+async def test_dedupe_needs_a_model_with_an_id(fake_client: ModelLabClient) -> None:
+    with pytest.raises(TypeError, match="dedupe=True tells items apart by `id`"):
+        fake_client.runs.list(dedupe=True).decode_into(Anonymous)
+    fake_client.runs.list(dedupe=True).decode_into(SlimRun)
+    fake_client.runs.list(dedupe=True).decode_into(msgspec.Raw)
+
+
+async def test_raw_items_are_the_services_json_untouched(
+    fake: FakeModelLab, fake_client: ModelLabClient
+) -> None:
+    full = await fake_client.runs.list(page_size=25).collect()
+    runs = fake_client.runs.list(page_size=25, limit=60, dedupe=True).decode_into(msgspec.Raw)
+    raw = [item async for item in runs]
+    assert all(type(item) is msgspec.Raw for item in raw)
+    assert [msgspec.json.decode(item, type=Run) for item in raw] == full[:60]
+    assert runs.checkpoint.last_id == full[59].id
+    assert runs.stats.duplicates_skipped == 0
 
 
 def test_the_decoder_of_a_model_is_built_once() -> None:
