@@ -28,16 +28,20 @@ __all__ = [
     "fan_out",
     "modellab_get_many",
     "modellab_gets",
+    "modellab_items",
     "modellab_listing",
     "naive_dicts",
     "official_async",
     "official_sync",
+    "open_client",
     "ordered_fan_out",
     "page_url",
     "run_url",
+    "session",
     "single_gets",
     "transport_only",
     "typed_loop",
+    "typed_pages",
 ]
 
 _page_decoder = msgspec.json.Decoder(Page[Run])
@@ -74,7 +78,7 @@ async def _read(client_session: aiohttp.ClientSession, url: str) -> bytes:
         return await response.read()
 
 
-def _client(origin: str) -> ModelLabClient:
+def open_client(origin: str) -> ModelLabClient:
     return ModelLabClient(api_key="benchmark", app_key="benchmark", base_url=origin)
 
 
@@ -87,16 +91,29 @@ async def transport_only(job: Job) -> int:
     return job.items
 
 
+async def typed_pages(client_session: aiohttp.ClientSession, origin: str, items: int) -> int:
+    """GET the pages holding `items` runs and decode each with one reused msgspec decoder."""
+    count = 0
+    for number in range(page_count(items)):
+        page = _page_decoder.decode(await _read(client_session, page_url(origin, number)))
+        for _run in page.data:
+            count += 1
+    return count
+
+
+async def modellab_items(client: ModelLabClient, items: int) -> int:
+    """Count the runs of `async for run in client.runs.list(limit=items)`."""
+    count = 0
+    async for _run in client.runs.list(limit=items):
+        count += 1
+    return count
+
+
 @asynchronous
 async def typed_loop(job: Job) -> int:
     """Typed ceiling: GET every page and decode it with one reused msgspec decoder."""
-    count = 0
     async with session() as client_session:
-        for number in range(page_count(job.items)):
-            page = _page_decoder.decode(await _read(client_session, page_url(job.origin, number)))
-            for _run in page.data:
-                count += 1
-    return count
+        return await typed_pages(client_session, job.origin, job.items)
 
 
 @asynchronous
@@ -128,7 +145,7 @@ def modellab_listing(model: type[Any] | None = None, **options: Any) -> RunVaria
 
     async def body(job: Job) -> int:
         count = 0
-        async with _client(job.origin) as client:
+        async with open_client(job.origin) as client:
             try:
                 runs = client.runs.list(limit=job.items, **options)
             except TypeError as exc:
@@ -227,7 +244,7 @@ def modellab_gets(concurrency: int) -> RunVariant:
     """Return what callers can write today: `client.runs.get` from a pool of tasks."""
 
     async def body(job: Job) -> int:
-        async with _client(job.origin) as client:
+        async with open_client(job.origin) as client:
             return await fan_out(range(1, job.items + 1), concurrency, client.runs.get)
 
     return asynchronous(body)
@@ -237,7 +254,7 @@ def modellab_get_many(**options: Any) -> RunVariant:
     """Return a variant body: `client.runs.get_many(ids, **options)`, awaited or iterated."""
 
     async def body(job: Job) -> int:
-        async with _client(job.origin) as client:
+        async with open_client(job.origin) as client:
             get_many = getattr(client.runs, "get_many", None)
             if get_many is None:
                 raise NotAvailableYet("client.runs.get_many")

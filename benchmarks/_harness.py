@@ -30,6 +30,7 @@ __all__ = [
     "ratios",
     "run_interleaved",
     "run_job",
+    "run_module",
     "spread",
 ]
 
@@ -94,20 +95,25 @@ def asynchronous(body: Callable[[Job], Coroutine[object, object, int]]) -> RunVa
 _outcome_decoder = msgspec.json.Decoder(Outcome)
 
 
-def run_job(job: Job, timeout: float) -> Outcome:
-    """Run one job in a fresh interpreter and return its outcome."""
+def run_module(module: str, job: msgspec.Struct, timeout: float) -> bytes:
+    """Run `python -m module JOB-JSON` in a fresh interpreter; return its last line of output."""
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks._worker", msgspec.json.encode(job).decode()],
+        [sys.executable, "-m", module, msgspec.json.encode(job).decode()],
         capture_output=True,
         timeout=timeout,
         check=False,
     )
     if completed.returncode != 0:
         raise RuntimeError(
-            f"{job.scenario}/{job.variant} failed ({completed.returncode}):\n"
+            f"{module} {job} failed ({completed.returncode}):\n"
             + completed.stderr.decode(errors="replace")[-4000:]
         )
-    return _outcome_decoder.decode(completed.stdout.splitlines()[-1])
+    return completed.stdout.splitlines()[-1]
+
+
+def run_job(job: Job, timeout: float) -> Outcome:
+    """Run one job in a fresh interpreter and return its outcome."""
+    return _outcome_decoder.decode(run_module("benchmarks._worker", job, timeout))
 
 
 def run_interleaved(

@@ -15,6 +15,9 @@ class Settings:
     repetitions: int
     listing_runs: int
     official_share: float
+    paired_slices: int
+    """Slices per contender in each head-to-head process (`_paired.py`)."""
+    paired_slice_runs: int
     latency_pages: int
     latency_repetitions: int
     get_many_runs: int
@@ -33,6 +36,8 @@ QUICK = Settings(
     repetitions=2,
     listing_runs=5_000,
     official_share=0.04,
+    paired_slices=4,
+    paired_slice_runs=2_000,
     latency_pages=100,
     latency_repetitions=1,
     get_many_runs=1_000,
@@ -50,6 +55,8 @@ FULL = Settings(
     repetitions=5,
     listing_runs=100_000,
     official_share=0.05,
+    paired_slices=10,
+    paired_slice_runs=10_000,
     latency_pages=100,
     latency_repetitions=5,
     get_many_runs=10_000,

@@ -120,6 +120,11 @@ DECODERS = (
         "a slim model: id, name, status, updated_at (`decode_into`)",
         lambda: _msgspec(Page[SlimRun]),
     ),
+    Decoder(
+        "raw",
+        "each run kept as raw JSON (`decode_into(msgspec.Raw)`)",
+        lambda: _msgspec(Page[msgspec.Raw]),
+    ),
     Decoder("pydantic", "pydantic v2 models of the same schema", _pydantic),
     Decoder("official", "datadog-api-client models (`deserialize`)", _official),
     Decoder("json", "`json.loads` into dicts (reference, untyped)", lambda: json.loads),
@@ -225,6 +230,10 @@ def run(settings: Settings, progress: Callable[[str], None]) -> Section:
         (
             "Page decode: `decode_into` a slim model vs the full models",
             show(_ratio(per_page, "modellab", "slim"), ".1f", "x"),
+        ),
+        (
+            "Page decode: `decode_into(msgspec.Raw)` vs the full models",
+            show(_ratio(per_page, "modellab", "raw"), ".1f", "x"),
         ),
     )
     return Section("Decoding one page", body_text, (target,), summary)
