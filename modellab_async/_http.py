@@ -180,7 +180,7 @@ class BaseClient:
                     location = response.headers.get("Location")
                     url = redirect_target(url, location, self._dialect.origin)
                     continue
-                if response.status >= 400:
+                if response.status >= 300:  # an error, or a 3xx that is no redirect
                     body = await response.read(self._max_body_size)
                     raise self._dialect.error(
                         request, Response(response.status, response.headers, body)

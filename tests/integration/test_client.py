@@ -243,6 +243,20 @@ async def test_a_redirect_without_location_is_refused(
         await client.runs.get(1)
 
 
+@pytest.mark.parametrize("status", [300, 304, 305])
+async def test_a_3xx_that_is_no_redirect_is_an_error(
+    scripted: ScriptedServer, client: ModelLabClient, status: int
+) -> None:
+    async def answer_3xx(request: web.Request) -> web.Response:
+        return web.Response(status=status, body=b"", headers={"Location": f"{API}/runs/2"})
+
+    scripted.handler = answer_3xx
+    with pytest.raises(APIError) as caught:
+        await client.runs.get(1)
+    assert caught.value.status == status
+    assert len(scripted.seen) == 1
+
+
 async def test_a_slow_server_times_out(scripted: ScriptedServer) -> None:
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(5)
