@@ -80,6 +80,8 @@ class APIError(ModelLabError):
         request_id: the request id header of the answer, when the service sent one.
         method, path: what was asked, without query string or keys.
         body_excerpt: the start of a body that was not JSON (an HTML page from a proxy).
+        code: the service's own name for the error where it gives one (PAI's `Code`,
+            e.g. "SignatureDoesNotMatch"); `None` for Model Lab, whose errors have none.
     """
 
     def __init__(
@@ -92,8 +94,10 @@ class APIError(ModelLabError):
         path: str = "",
         body_excerpt: str = "",
         headers: Mapping[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         self.status = status
+        self.code = code
         self.errors = list(errors)
         self.request_id = request_id
         self.method = method

@@ -273,6 +273,7 @@ def api_error(
         method=method,
         path=path,
         headers=headers,
+        code=error.code,
     )
 
 

@@ -104,6 +104,7 @@ async def test_a_wrong_secret_is_an_authentication_error_naming_the_code(fake: F
     async with PAIClient(endpoint=fake.url, signer=bad, retries=0) as pai:
         with pytest.raises(AuthenticationError, match="SignatureDoesNotMatch") as caught:
             await pai.runs.list().collect()
+    assert caught.value.code == "SignatureDoesNotMatch"
     text = "".join(traceback.format_exception(caught.value)) + repr(pai) + repr(bad)
     assert "not-the-secret" not in text
 

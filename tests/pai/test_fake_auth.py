@@ -32,6 +32,7 @@ def assert_error(answer: Answer, status: int, code: str, error_class: type[APIEr
     assert code in body["Recommend"]
     error = api_error(answer.status, answer.body, method="GET", path=RUNS)
     assert type(error) is error_class
+    assert error.code == code
     assert code in str(error)
     assert body["RequestId"] in str(error)
 
