@@ -65,7 +65,7 @@ class Dialect(Protocol):
 
 
 class BaseClient:
-    """Sends requests for a `Dialect`: one session, retries, one throttle, one task group.
+    """Sends requests for a `Dialect`: one session, retries, one throttle, one task host.
 
     Use it as an async context manager: it opens its HTTP session on entry
     (inside the running loop) and closes it on exit.
@@ -161,7 +161,7 @@ class BaseClient:
         return self._transport
 
     def _task_host(self) -> TaskHost:
-        """Return the task group that runs fetches ahead, once the client is open."""
+        """Return the host of the jobs that fetch ahead, once the client is open."""
         self._open_transport()
         return self._tasks
 

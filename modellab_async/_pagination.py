@@ -4,7 +4,7 @@ How pages are found is a strategy (`PageStrategy`): Model Lab numbers its pages
 (`NumberedPages`), other services hand out tokens. The engine asks a strategy
 for the first query, for the next query after a page, and, when fetching
 concurrently, for every later page it can foresee. Pages fetched ahead run as
-`Job`s in the client's task group, never inside this generator, and each
+`Job`s hosted by the client, never inside this generator, and each
 page's body is read and released before any item is yielded, so no connection
 is held while the caller works.
 """
