@@ -48,6 +48,9 @@ async def check(client: ModelLabClient) -> None:
         id: str
 
     assert_type(client.runs.list().decode_into(Slim), Paginator[Page[Slim], Slim])
+    assert_type(
+        client.runs.list().decode_into(msgspec.Raw), Paginator[Page[msgspec.Raw], msgspec.Raw]
+    )
     assert_type(await client.projects.get("2"), Project)
     assert_type(await client.projects.artifacts(2), ProjectArtifacts)
     assert_type(await client.artifacts.read(1, "a"), bytes)
