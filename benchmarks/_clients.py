@@ -10,7 +10,7 @@ import asyncio
 import json
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from itertools import islice
 from typing import Any
@@ -25,10 +25,10 @@ from ._harness import Job, NotAvailableYet, RunVariant, asynchronous
 
 __all__ = [
     "batched_gets",
+    "count_items",
     "fan_out",
     "modellab_get_many",
     "modellab_gets",
-    "modellab_items",
     "modellab_listing",
     "naive_dicts",
     "official_async",
@@ -101,10 +101,10 @@ async def typed_pages(client_session: aiohttp.ClientSession, origin: str, items:
     return count
 
 
-async def modellab_items(client: ModelLabClient, items: int) -> int:
-    """Count the runs of `async for run in client.runs.list(limit=items)`."""
+async def count_items(items: AsyncIterable[object]) -> int:
+    """Count what an `async for` over `items` yields: the per-item work of every variant."""
     count = 0
-    async for _run in client.runs.list(limit=items):
+    async for _item in items:
         count += 1
     return count
 
@@ -144,7 +144,6 @@ def modellab_listing(model: type[Any] | None = None, **options: Any) -> RunVaria
     """
 
     async def body(job: Job) -> int:
-        count = 0
         async with open_client(job.origin) as client:
             try:
                 runs = client.runs.list(limit=job.items, **options)
@@ -152,10 +151,7 @@ def modellab_listing(model: type[Any] | None = None, **options: Any) -> RunVaria
                 if "unexpected keyword argument" not in str(exc):
                     raise
                 raise NotAvailableYet(f"runs.list({_options_text(options)})") from exc
-            items = runs if model is None else runs.decode_into(model)
-            async for _run in items:
-                count += 1
-        return count
+            return await count_items(runs if model is None else runs.decode_into(model))
 
     return asynchronous(body)
 
@@ -262,10 +258,7 @@ def modellab_get_many(**options: Any) -> RunVariant:
             result = get_many(range(1, job.items + 1), **options)
             if not hasattr(result, "__aiter__"):
                 return len(await result)
-            count = 0
-            async for _run in result:
-                count += 1
-            return count
+            return await count_items(result)
 
     return asynchronous(body)
 

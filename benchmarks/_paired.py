@@ -21,7 +21,7 @@ from collections.abc import Awaitable
 
 import msgspec
 
-from ._clients import modellab_items, open_client, session, typed_pages
+from ._clients import count_items, open_client, session, typed_pages
 from ._harness import run_module
 
 __all__ = ["Paired", "PairedJob", "measure", "run_paired"]
@@ -68,7 +68,7 @@ async def measure(job: PairedJob) -> Paired:
             return timed(typed, typed_pages(client_session, job.origin, job.slice_runs))
 
         def modellab_slice() -> Awaitable[None]:
-            return timed(modellab, modellab_items(client, job.slice_runs))
+            return timed(modellab, count_items(client.runs.list(limit=job.slice_runs)))
 
         await typed_slice()  # warm both up (connections, caches) before measuring
         await modellab_slice()

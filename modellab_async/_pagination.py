@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
@@ -453,12 +453,6 @@ class _Walk(Generic[PageT, ItemT]):
             yield piece
 
 
-def _resource_id(item: Any) -> str | None:
-    """Return an item's `id` as text, or `None` if its model has none."""
-    value = getattr(item, "id", None)
-    return None if value is None else str(value)
-
-
 class _Identified(msgspec.Struct):
     id: str | int | None = None
 
@@ -466,20 +460,23 @@ class _Identified(msgspec.Struct):
 _identified = msgspec.json.Decoder(_Identified)
 
 
-def _raw_id(item: Any) -> str | None:
-    """Return the `id` of an item kept as raw JSON, decoding nothing else."""
-    try:
-        value = _identified.decode(item).id
-    except msgspec.DecodeError:
-        return None
+def _resource_id(item: Any) -> str | None:
+    """Return an item's `id` as text, or `None` if it has none.
+
+    An item kept as raw JSON (`msgspec.Raw`) has its `id` read, and nothing else decoded.
+    """
+    if isinstance(item, msgspec.Raw):
+        try:
+            item = _identified.decode(item)
+        except msgspec.DecodeError:
+            return None
+    value = getattr(item, "id", None)
     return None if value is None else str(value)
 
 
 def _has_id(model: type[Any]) -> bool:
-    fields: Iterable[str] = getattr(model, "__struct_fields__", ())
-    return (
-        model is msgspec.Raw or "id" in fields or "id" in getattr(model, "__dataclass_fields__", ())
-    )
+    fields = getattr(model, "__struct_fields__", ()) or getattr(model, "__dataclass_fields__", ())
+    return model is msgspec.Raw or "id" in fields
 
 
 class Paginator(Generic[PageT, ItemT]):
@@ -569,7 +566,6 @@ class Paginator(Generic[PageT, ItemT]):
             prefetch=self._prefetch,
             dedupe=self._dedupe,
             resume=self._resume,
-            item_id=_raw_id if model is msgspec.Raw else _resource_id,
             retype=self._retype,
         )
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
+
+from modellab_async._tasks import TaskHost
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+async def host() -> AsyncIterator[TaskHost]:
+    """The host of background jobs a client would own, for engine tests without a client."""
+    tasks = TaskHost()
+    await tasks.start()
+    yield tasks
+    await tasks.aclose()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

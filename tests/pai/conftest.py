@@ -16,7 +16,6 @@ import pytest
 from yarl import URL
 
 from modellab_async._params import Query
-from modellab_async._tasks import TaskHost
 from modellab_async.pai._signing import QueryParams, SignedRequest, Signer
 from modellab_async.pai.models import api_error
 from modellab_async.testing._pai import FakePAI
@@ -85,11 +84,3 @@ async def fake() -> AsyncIterator[FakePAI]:
 async def pai(fake: FakePAI) -> AsyncIterator[SignedSession]:
     async with aiohttp.ClientSession() as session:
         yield SignedSession(session, fake, Signer(fake.credentials))
-
-
-@pytest.fixture
-async def host() -> AsyncIterator[TaskHost]:
-    tasks = TaskHost()
-    await tasks.start()
-    yield tasks
-    await tasks.aclose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -68,14 +68,6 @@ class StubListing:
         start = (number - self.base) * size
         ids = list(range(start, min(start + size, self.total)))
         return make_page(number, ids, self.total, size)
-
-
-@pytest.fixture
-async def host() -> AsyncIterator[TaskHost]:
-    tasks = TaskHost()
-    await tasks.start()
-    yield tasks
-    await tasks.aclose()
 
 
 def numbered(

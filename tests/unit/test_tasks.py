@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import anyio
 import anyio.lowlevel
 import pytest
@@ -12,14 +10,6 @@ from modellab_async import ClientStateError
 from modellab_async._tasks import Job, TaskHost, settle
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def host() -> AsyncIterator[TaskHost]:
-    tasks = TaskHost()
-    await tasks.start()
-    yield tasks
-    await tasks.aclose()
 
 
 async def test_a_job_hands_over_its_result_or_its_error(host: TaskHost) -> None:
