@@ -7,10 +7,11 @@ Example:
     ...         print(run.id, run.attributes.name)
 """
 
-from ._bulk import Result
 from ._client import ModelLabClient
 from ._config import SITES
-from ._pagination import Checkpoint, ListingStats, NumberedPages, PageStrategy, Paginator
+from ._engine._bulk import Result
+from ._engine._checkpoint import Checkpoint, ListingStats
+from ._engine._paginator import BasePaginator
 from ._retry import RetryPolicy
 from ._throttle import ClientStats
 from ._transport import ResponseStream, Transport
@@ -44,12 +45,14 @@ from .models import (
     RunArtifacts,
     RunStatus,
 )
+from .resources._paginator import Paginator
 
 __all__ = [
     "SITES",
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "BasePaginator",
     "Checkpoint",
     "ClientStateError",
     "ClientStats",
@@ -63,9 +66,7 @@ __all__ = [
     "ModelLabClient",
     "ModelLabError",
     "NotFoundError",
-    "NumberedPages",
     "Page",
-    "PageStrategy",
     "PaginationError",
     "Paginator",
     "PermissionDeniedError",

@@ -11,7 +11,6 @@ from contextlib import AbstractAsyncContextManager
 import aiohttp
 from yarl import URL
 
-from ._transport import ResponseStream
 from .errors import DecodeError, ModelLabError, RequestTimeoutError, TransportError
 
 __all__ = ["AIOHTTP_ERRORS", "AiohttpTransport", "client_timeout", "translate_error"]
@@ -20,9 +19,15 @@ CHUNK_SIZE = 64 * 1024
 
 
 def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
-    """Turn seconds into an aiohttp timeout: a total bound, shorter connect and read bounds."""
+    """Turn seconds into an aiohttp timeout: a total bound, shorter connect and read bounds.
+
+    Raises:
+        ValueError: `timeout` is not a positive number of seconds.
+    """
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
+    if type(timeout) not in (int, float) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     return aiohttp.ClientTimeout(
         total=timeout, connect=min(timeout, 10.0), sock_read=min(timeout, 30.0)
     )
@@ -121,10 +126,10 @@ class _Exchange:
         self._headers = headers
         self._response: aiohttp.ClientResponse | None = None
 
-    async def __aenter__(self) -> ResponseStream:
+    async def __aenter__(self) -> _AiohttpResponse:
         transport = self._transport
         try:
-            self._response = await transport._session.request(
+            self._response = await transport._open_session().request(
                 self._method,
                 self._url,
                 headers=self._headers,
@@ -142,25 +147,34 @@ class _Exchange:
 
 
 class AiohttpTransport:
-    """The default transport: one `aiohttp.ClientSession`, redirects never followed."""
+    """The default transport: one `aiohttp.ClientSession`, redirects never followed.
+
+    Args:
+        session: a session to send through, left open on `aclose`; by default the
+            transport opens its own on the first request (inside the running loop).
+        timeout: seconds for a whole request, or an `aiohttp.ClientTimeout`.
+    """
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | None = None,
         *,
         timeout: float | aiohttp.ClientTimeout,
-        owns_session: bool,
     ) -> None:
+        self._timeout = client_timeout(timeout)
         self._session = session
-        self._owns_session = owns_session
-        # A session of our own has the timeout as its default; one passed in may not.
-        self._timeout = session.timeout if owns_session else client_timeout(timeout)
+        self._owns_session = session is None
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
 
     def open(
         self, method: str, url: URL, headers: Mapping[str, str]
-    ) -> AbstractAsyncContextManager[ResponseStream]:
+    ) -> AbstractAsyncContextManager[_AiohttpResponse]:
         return _Exchange(self, method, url, headers)
 
     async def aclose(self) -> None:
-        if self._owns_session:
+        if self._owns_session and self._session is not None:
             await self._session.close()

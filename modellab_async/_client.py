@@ -1,29 +1,22 @@
-"""`ModelLabClient`: the Model Lab API's resources over the shared HTTP machinery."""
+"""`ModelLabClient`: the Model Lab API's resources over the shared HTTP core."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from yarl import URL
 
-from ._config import DEFAULT_TIMEOUT, resolve_config
+from ._config import resolve_config
 from ._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
-from ._protocol import ModelLabDialect
 from ._retry import RetryPolicy
-from ._version import __version__
+from ._transport import Transport, choose_transport
 from .resources import Artifacts, Projects, Runs
+from .resources._dialect import ModelLabDialect
 
 if TYPE_CHECKING:
     import aiohttp
 
-    from ._transport import Transport
-
 __all__ = ["ModelLabClient"]
-
-USER_AGENT = (
-    f"modellab-async/{__version__} (Python {sys.version_info.major}.{sys.version_info.minor})"
-)
 
 
 class ModelLabClient(BaseClient):
@@ -46,14 +39,16 @@ class ModelLabClient(BaseClient):
             a path in it is kept as a prefix.
         session: an `aiohttp.ClientSession` to use instead of opening one; the client
             leaves it open.
-        timeout: seconds for a whole request, or an `aiohttp.ClientTimeout`.
+        timeout: seconds for a whole request (default 60), or an `aiohttp.ClientTimeout`.
         retries: tries after the first for 429s, 5xx, lost connections and
             timeouts (0: none), or a `RetryPolicy` that also bounds the total wait.
         max_concurrency: the most requests in flight at once, across all tasks;
             halved on a 429 and grown back as requests succeed.
         allow_insecure_http: allow a plain `http://` base URL that is not loopback.
         max_body_size: the largest JSON body accepted, in bytes.
-        transport: send requests through this `Transport` instead of aiohttp.
+        transport: send requests through this `Transport` instead of aiohttp
+            (`session` and `timeout` then do not apply, and passing them is an error);
+            see `modellab_async.testing.MockTransport`.
     """
 
     def __init__(  # noqa: PLR0917  # the documented contract takes these positionally
@@ -63,7 +58,7 @@ class ModelLabClient(BaseClient):
         site: str | None = None,
         base_url: str | URL | None = None,
         session: aiohttp.ClientSession | None = None,
-        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        timeout: float | aiohttp.ClientTimeout | None = None,
         *,
         retries: int | RetryPolicy = 5,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
@@ -71,22 +66,19 @@ class ModelLabClient(BaseClient):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         transport: Transport | None = None,
     ) -> None:
-        self._config = resolve_config(
+        config = resolve_config(
             api_key=api_key,
             app_key=app_key,
             site=site,
             base_url=base_url,
             allow_insecure_http=allow_insecure_http,
-            user_agent=USER_AGENT,
         )
         super().__init__(
-            ModelLabDialect(self._config),
-            session=session,
-            timeout=timeout,
+            ModelLabDialect(config),
+            choose_transport(transport, session, timeout),
             retries=retries,
             max_concurrency=max_concurrency,
             max_body_size=max_body_size,
-            transport=transport,
         )
         self.projects = Projects(self)
         """Projects: list, get, star, unstar, facets and artifacts."""

@@ -6,16 +6,12 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from yarl import URL
 
 from .errors import ConfigurationError
 
-if TYPE_CHECKING:
-    import aiohttp
-
-__all__ = ["SITES", "ClientConfig", "Secret", "SecretHeaders", "check_timeout", "resolve_config"]
+__all__ = ["SITES", "ClientConfig", "Secret", "SecretHeaders", "resolve_config"]
 
 #: Datadog site name -> API origin: the eight sites of the docs plus uk1 from the spec.
 SITES: Mapping[str, str] = {
@@ -33,7 +29,6 @@ SITES: Mapping[str, str] = {
 API_KEY_ENV = "DD_API_KEY"
 APP_KEY_ENV = "DD_APP_KEY"
 SITE_ENV = "DD_SITE"
-DEFAULT_TIMEOUT = 60.0
 
 
 class Secret:
@@ -80,7 +75,6 @@ class ClientConfig:
     api_key: Secret
     app_key: Secret
     base_url: URL
-    user_agent: str = ""
 
 
 def site_origin(site: str) -> URL:
@@ -143,7 +137,6 @@ def resolve_config(
     site: str | None,
     base_url: str | URL | None,
     allow_insecure_http: bool,
-    user_agent: str,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Resolve arguments, then `DD_API_KEY`/`DD_APP_KEY`/`DD_SITE`, then defaults."""
@@ -156,12 +149,4 @@ def resolve_config(
         api_key=_key(api_key, API_KEY_ENV, "API key", env),
         app_key=_key(app_key, APP_KEY_ENV, "application key", env),
         base_url=origin,
-        user_agent=user_agent,
     )
-
-
-def check_timeout(timeout: float | aiohttp.ClientTimeout) -> float | aiohttp.ClientTimeout:
-    """Check a timeout given in seconds; an `aiohttp.ClientTimeout` is taken as it is."""
-    if isinstance(timeout, (int, float)) and (isinstance(timeout, bool) or timeout <= 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return timeout

@@ -1,7 +1,8 @@
-"""The HTTP machinery every API client here shares: session, retries, throttle, background tasks.
+"""The HTTP core every API client here shares: retries, throttle, redirects, background jobs.
 
-A client is this machinery plus a `Dialect`: where an API's requests go, how
-they are authenticated, and how its error bodies read.
+A client is this machinery plus a `Dialect` (where an API's requests go, how
+they are authenticated, how its error bodies read) over a `Transport` (how
+bytes move: aiohttp by default, see `_transport.py`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
@@ -19,11 +20,10 @@ import anyio
 import msgspec
 from yarl import URL
 
-from ._config import check_timeout
+from ._engine._tasks import Job, TaskHost
 from ._params import positive
 from ._protocol import REDIRECT_STATUSES, Request, Response, decode, redirect_target
 from ._retry import RetryPolicy, lost_answer
-from ._tasks import TaskHost
 from ._throttle import ClientStats, Throttle
 from .errors import (
     APIError,
@@ -35,8 +35,6 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from ._transport import ResponseStream, Transport
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_MAX_CONCURRENCY", "BaseClient", "Dialect"]
@@ -74,17 +72,13 @@ class BaseClient:
     def __init__(
         self,
         dialect: Dialect,
+        transport: Transport,
         *,
-        session: aiohttp.ClientSession | None,
-        timeout: float | aiohttp.ClientTimeout,
         retries: int | RetryPolicy,
         max_concurrency: int,
         max_body_size: int,
-        transport: Transport | None,
     ) -> None:
         self._dialect = dialect
-        self._session = session
-        self._timeout = check_timeout(timeout)
         self._transport = transport
         self._max_body_size = positive(max_body_size, "max_body_size")
         self._retry = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries)
@@ -117,17 +111,6 @@ class BaseClient:
         if self._loop is not None:
             raise ClientStateError(f"this {name} is already open")
         self._loop = asyncio.get_running_loop()
-        if self._transport is None:
-            # aiohttp is imported here, not at module level, so `import modellab_async` stays fast.
-            import aiohttp  # noqa: PLC0415
-
-            from ._aiohttp import AiohttpTransport, client_timeout  # noqa: PLC0415
-
-            owns_session = self._session is None
-            session = self._session or aiohttp.ClientSession(timeout=client_timeout(self._timeout))
-            self._transport = AiohttpTransport(
-                session, timeout=self._timeout, owns_session=owns_session
-            )
         await self._tasks.start()
         return self
 
@@ -140,35 +123,35 @@ class BaseClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP session, unless it was passed in by the caller."""
+        """Cancel background jobs and close the transport (a session passed in is left open)."""
         if self._closed:
             return
         self._closed = True
         await self._tasks.aclose()
-        if self._transport is not None:
-            await self._transport.aclose()
+        await self._transport.aclose()
 
-    def _open_transport(self) -> Transport:
+    def _check_open(self) -> None:
+        """Raise `ClientStateError` unless the client is open, on this event loop."""
         name = type(self).__name__
         if self._closed:
             raise ClientStateError(f"this {name} is closed; create a new one")
-        if self._loop is None or self._transport is None:
+        if self._loop is None:
             raise ClientStateError(f"use the client inside `async with {name}(...) as client:`")
         if asyncio.get_running_loop() is not self._loop:
             raise ClientStateError(
                 f"this {name} belongs to another event loop; create one client per loop"
             )
-        return self._transport
 
-    def _task_host(self) -> TaskHost:
-        """Return the host of the jobs that fetch ahead, once the client is open."""
-        self._open_transport()
-        return self._tasks
+    def _spawn(self, job: Job[T], call: Callable[[], Awaitable[T]]) -> Job[T]:
+        """Run `call` in the background as `job`; closing the client cancels it."""
+        self._check_open()
+        return self._tasks.spawn(job, call)
 
     @asynccontextmanager
     async def _exchange(self, request: Request) -> AsyncIterator[ResponseStream]:
         """Try `request` once: pass the gate, follow same-origin redirects, raise on errors."""
-        transport = self._open_transport()
+        self._check_open()
+        transport = self._transport
         url, headers = self._dialect.prepare(request)
         for _ in range(MAX_REDIRECTS + 1):
             async with (

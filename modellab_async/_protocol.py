@@ -1,8 +1,9 @@
-"""Build Model Lab requests and interpret responses; perform no I/O."""
+"""Requests and responses as values: build URLs, decode bodies, judge redirects; no I/O."""
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,8 +12,8 @@ from typing import TypeVar
 import msgspec
 from yarl import URL
 
-from ._config import ClientConfig, SecretHeaders
 from ._params import Query
+from ._version import __version__
 from .errors import (
     APIError,
     DecodeError,
@@ -23,9 +24,9 @@ from .errors import (
 from .models.jsonapi import ErrorDocument, ErrorObject
 
 __all__ = [
-    "API_ROOT",
     "JSON",
-    "ModelLabDialect",
+    "REDIRECT_STATUSES",
+    "USER_AGENT",
     "Request",
     "Response",
     "decode",
@@ -34,8 +35,11 @@ __all__ = [
     "request_url",
 ]
 
-API_ROOT = "api/v2/model-lab-api"
 JSON = "application/json"
+#: What every request says the client is.
+USER_AGENT = (
+    f"modellab-async/{__version__} (Python {sys.version_info.major}.{sys.version_info.minor})"
+)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _REQUEST_ID_HEADERS = ("x-request-id", "dd-request-id", "x-datadog-request-id")
 _EXCERPT_CHARS = 200
@@ -47,21 +51,20 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One call to an API: method, path under the API's root, query and accepted type.
+    """One call to an API: method, path from the origin, query and accepted type.
 
-    `operation` names the call where the service needs it (PAI's `x-acs-action`).
+    `operation` names the API operation where the dialect needs it (PAI's action).
     """
 
     method: str
     path: str
     query: Query = ()
     accept: str = JSON
-    root: str = API_ROOT
     operation: str = ""
 
     def describe(self) -> str:
         """Return `METHOD /path` for messages: never the query, never a key."""
-        return f"{self.method} /{self.root}/{self.path}"
+        return f"{self.method} /{self.path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +77,15 @@ class Response:
 
 
 def request_url(base_url: URL, request: Request) -> URL:
-    """Join the configured origin (and its path prefix), the API root and the request."""
-    url = _path_url(base_url, request.root, request.path)
+    """Join the configured origin (and its path prefix) and the request's path and query."""
+    url = _path_url(base_url, request.path)
     return url.with_query(request.query) if request.query else url
 
 
 @lru_cache(maxsize=1024)
-def _path_url(base_url: URL, root: str, path: str) -> URL:
+def _path_url(base_url: URL, path: str) -> URL:
     # Cached: a listing asks for the same path once per page.
-    return base_url.joinpath(*root.split("/"), *path.split("/"))
+    return base_url.joinpath(*path.split("/"))
 
 
 def decode(decoder: msgspec.json.Decoder[T], body: bytes, request: Request) -> T:
@@ -115,7 +118,7 @@ def error_from_response(request: Request, response: Response) -> APIError:
         errors,
         request_id=request_id,
         method=request.method,
-        path=f"/{request.root}/{request.path}",
+        path=f"/{request.path}",
         body_excerpt=excerpt,
         headers=response.headers,
     )
@@ -142,32 +145,3 @@ def redirect_target(current: URL, location: str | None, origin: URL) -> URL:
             "the keys are only sent to the configured API host"
         )
     return target
-
-
-class ModelLabDialect:
-    """How Model Lab requests are addressed and authenticated, and how its errors read."""
-
-    def __init__(self, config: ClientConfig) -> None:
-        self._origin = config.base_url
-        self._headers = SecretHeaders(
-            {
-                "Accept": JSON,
-                "User-Agent": config.user_agent,
-                "DD-API-KEY": config.api_key.reveal(),
-                "DD-APPLICATION-KEY": config.app_key.reveal(),
-            }
-        )
-
-    @property
-    def origin(self) -> URL:
-        """The configured API origin (with its path prefix, if any)."""
-        return self._origin
-
-    def prepare(self, request: Request) -> tuple[URL, Mapping[str, str]]:
-        """Return the URL under the API root and the headers carrying the keys."""
-        headers: Mapping[str, str] = self._headers
-        if request.accept != JSON:
-            headers = SecretHeaders(self._headers, Accept=request.accept)
-        return request_url(self._origin, request), headers
-
-    error = staticmethod(error_from_response)

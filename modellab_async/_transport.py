@@ -1,18 +1,25 @@
-"""The seam between the client and the network: what a transport must do.
+"""The seam between the client and the network: what a transport must do, and the default.
 
 The aiohttp implementation lives in `_aiohttp.py`, imported only when a client
-opens, so that `import modellab_async` does not pay for aiohttp.
+is made, so that `import modellab_async` does not pay for aiohttp;
+`modellab_async.testing.MockTransport` answers from a function instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from yarl import URL
 
-__all__ = ["ResponseStream", "Transport"]
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["DEFAULT_TIMEOUT", "ResponseStream", "Transport", "choose_transport"]
+
+#: Seconds a request may take in all, unless the client is given another timeout.
+DEFAULT_TIMEOUT = 60.0
 
 
 class ResponseStream(Protocol):
@@ -53,3 +60,31 @@ class Transport(Protocol):
 
     async def aclose(self) -> None:
         """Release what the transport owns."""
+
+
+def choose_transport(
+    transport: Transport | None,
+    session: aiohttp.ClientSession | None,
+    timeout: float | aiohttp.ClientTimeout | None,
+) -> Transport:
+    """Return the client's transport: `transport`, or aiohttp's over `session` and `timeout`.
+
+    Raises:
+        TypeError: `transport` comes with `session` or `timeout`, which only the
+            default transport takes (configure your transport itself instead).
+    """
+    if transport is not None:
+        given = [
+            name
+            for name, value in (("session", session), ("timeout", timeout))
+            if value is not None
+        ]
+        if given:
+            raise TypeError(
+                f"pass {' and '.join(given)} or transport, not both: "
+                f"{' and '.join(given)} configure the default aiohttp transport only"
+            )
+        return transport
+    from ._aiohttp import AiohttpTransport  # noqa: PLC0415  # aiohttp loads only when needed
+
+    return AiohttpTransport(session, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)

@@ -28,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from ._engine._checkpoint import Checkpoint
+
 if TYPE_CHECKING:
-    from ._pagination import Checkpoint
     from .models.jsonapi import ErrorObject
 
 __all__ = [

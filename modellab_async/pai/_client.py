@@ -1,81 +1,29 @@
-"""`PAIClient`: Alibaba Cloud PAI runs and experiments over the shared HTTP machinery."""
+"""`PAIClient`: Alibaba Cloud PAI runs and experiments over the shared HTTP core."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from yarl import URL
 
-from .._client import USER_AGENT
-from .._config import DEFAULT_TIMEOUT, SecretHeaders, parse_base_url
+from .._config import parse_base_url
 from .._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
-from .._protocol import JSON, Request, Response, request_url
 from .._retry import RetryPolicy
-from ..errors import APIError, ConfigurationError
+from .._transport import Transport, choose_transport
+from ..errors import ConfigurationError
+from ._dialect import PAIDialect
 from ._resources import PAIExperiments, PAIRuns
 from ._signing import Credentials, Signer
-from .models import api_error
 
 if TYPE_CHECKING:
     import aiohttp
 
-    from .._transport import Transport
-
-__all__ = ["PAIClient", "PAIDialect"]
+__all__ = ["PAIClient"]
 
 ACCESS_KEY_ID_ENV = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ACCESS_KEY_SECRET_ENV = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"  # a variable's name
 SECURITY_TOKEN_ENV = "ALIBABA_CLOUD_SECURITY_TOKEN"
-
-
-def host_header(origin: URL) -> str:
-    """Return the `Host` header a request to `origin` carries, as the signature covers it."""
-    host = origin.raw_host or ""
-    if ":" in host:
-        host = f"[{host}]"
-    return host if origin.is_default_port() else f"{host}:{origin.port}"
-
-
-class PAIDialect:
-    """How PAI requests are addressed, signed (V3, afresh for every try) and judged."""
-
-    def __init__(self, origin: URL, signer: Signer) -> None:
-        self._origin = origin
-        self._host = host_header(origin)
-        self._signer = signer
-        self._headers = {"Accept": JSON, "User-Agent": USER_AGENT}
-
-    @property
-    def origin(self) -> URL:
-        """The configured endpoint."""
-        return self._origin
-
-    def prepare(self, request: Request) -> tuple[URL, Mapping[str, str]]:
-        """Sign `request` now and return the URL with exactly the query that was signed."""
-        path = request_url(self._origin, Request(request.method, request.path, root=request.root))
-        signed = self._signer.sign(
-            request.method,
-            self._host,
-            path.path,
-            action=request.operation,
-            query=request.query,
-        )
-        url = URL(
-            f"{path}?{signed.query_string}" if signed.query_string else str(path), encoded=True
-        )
-        return url, SecretHeaders(self._headers, **signed.headers)
-
-    def error(self, request: Request, response: Response) -> APIError:
-        """Map a PAI error answer (`Code`, `Message`, `RequestId`) onto the error classes."""
-        return api_error(
-            response.status,
-            response.body,
-            method=request.method,
-            path=f"/{request.root}/{request.path}",
-            headers=response.headers,
-        )
 
 
 def _credential(value: str | None, env_name: str, what: str) -> str:
@@ -117,7 +65,7 @@ class PAIClient(BaseClient):
         endpoint: str | URL | None = None,
         *,
         session: aiohttp.ClientSession | None = None,
-        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        timeout: float | aiohttp.ClientTimeout | None = None,
         retries: int | RetryPolicy = 5,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         allow_insecure_http: bool = False,
@@ -139,12 +87,10 @@ class PAIClient(BaseClient):
             signer = Signer(credentials)
         super().__init__(
             PAIDialect(origin, signer),
-            session=session,
-            timeout=timeout,
+            choose_transport(transport, session, timeout),
             retries=retries,
             max_concurrency=max_concurrency,
             max_body_size=max_body_size,
-            transport=transport,
         )
         self.runs = PAIRuns(self)
         """Runs: list (token pages), get, and their metrics."""

@@ -1,4 +1,4 @@
-"""PAI's token walk: `PageToken` / `MaxResults` queries for the paginator engine.
+"""PAI's token walk: `PageToken` / `MaxResults` paging for the engine; no I/O.
 
 Each answer names the next page by an opaque `NextPageToken`; 0 means the
 listing is done. Pages cannot be foreseen, so a walk fetches them one after
@@ -16,15 +16,16 @@ When the walk stops:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from .._pagination import Cursor
-from .._params import Query
+from .._engine._pages import Cursor
+from .._params import Query, positive
 from ..errors import PaginationError
 from .models import TokenPage
 
-__all__ = ["DONE_TOKEN", "MAX_RESULTS", "PAGE_TOKEN", "TokenPages", "token_listing"]
+__all__ = ["DONE_TOKEN", "MAX_RESULTS", "PAGE_TOKEN", "TokenPages", "TokenWalk"]
 
 logger = logging.getLogger("modellab_async")
 
@@ -34,22 +35,39 @@ MAX_RESULTS = "MaxResults"
 DONE_TOKEN = "0"
 
 
+@dataclass(frozen=True, slots=True)
 class TokenPages:
-    """One walk through a token-paged PAI listing; a fresh one serves each walk.
+    """PAI's page scheme: pages of `size` items (`MaxResults`; `None`: the service's 10).
 
-    `cursor(page)` is the token that fetched `page` ("" for a first page fetched
-    without one), so a checkpoint resumes by asking for that page again.
+    A checkpoint's cursor is the token that fetched its page ("" for the first
+    page), so a resumed walk asks for that page again.
+    """
+
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.size is not None:
+            positive(self.size, "page_size")
+
+    def identity(self) -> Query:
+        """Return `MaxResults`, if set: a token means nothing under another page size."""
+        return () if self.size is None else ((MAX_RESULTS, str(self.size)),)
+
+    def walk(self, cursor: Cursor | None) -> TokenWalk:
+        """Return a fresh walk from the page `cursor` (a token) fetched, or from the top."""
+        return TokenWalk(self.identity(), None if cursor is None else str(cursor))
+
+
+class TokenWalk:
+    """One walk through a token-paged listing: it follows tokens and refuses repeats.
 
     Args:
-        filters: the caller's query parameters, repeated on every request.
-        page_size: `MaxResults`; `None` leaves the service's default (10).
+        paging: the paging every request carries (`MaxResults`, if set).
         start_token: resume from the page this token fetched; `None` or "" starts at the top.
     """
 
-    def __init__(
-        self, filters: Query, page_size: int | None = None, start_token: str | None = None
-    ) -> None:
-        self._base = _listing_query(filters, page_size)
+    def __init__(self, paging: Query, start_token: str | None = None) -> None:
+        self._base = paging
         self._latest = start_token or ""
         self._followed = {self._latest} if self._latest else set()
 
@@ -57,7 +75,7 @@ class TokenPages:
         return (*self._base, (PAGE_TOKEN, token)) if token else self._base
 
     def first_query(self) -> Query:
-        """Return the caller's query, with the start token if resuming."""
+        """Return the paging of the first page, with the start token if resuming."""
         return self._query(self._latest)
 
     def cursor(self, page: TokenPage[Any]) -> str:
@@ -67,7 +85,7 @@ class TokenPages:
         return self._latest
 
     def next_query(self, page: TokenPage[Any]) -> Query | None:
-        """Return the query of the page after `page`, or `None` if `page` is the last.
+        """Return the paging of the page after `page`, or `None` if `page` is the last.
 
         Raises:
             PaginationError: the service handed out a token already followed.
@@ -94,23 +112,3 @@ class TokenPages:
     ) -> Iterator[tuple[Cursor, Query]] | None:
         """Return `None`: a token names only the next page, so none can be foreseen."""
         return None
-
-
-def token_listing(
-    filters: Query, page_size: int | None = None
-) -> tuple[Query, Callable[[Cursor | None], TokenPages]]:
-    """Return a listing's identity (what its checkpoints must match) and its strategy factory.
-
-    Example:
-        >>> identity, strategy = token_listing((("WorkspaceId", "145883"),), page_size=50)
-        >>> Paginator(fetch_runs_page, strategy, identity=identity, host=...)
-    """
-
-    def strategy(cursor: Cursor | None) -> TokenPages:
-        return TokenPages(filters, page_size, None if cursor is None else str(cursor))
-
-    return _listing_query(filters, page_size), strategy
-
-
-def _listing_query(filters: Query, page_size: int | None) -> Query:
-    return filters if page_size is None else (*filters, (MAX_RESULTS, str(page_size)))

@@ -7,20 +7,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from .._pagination import Checkpoint, Paginator
-from .._params import (
-    Query,
-    boolean,
-    build_query,
-    key_values,
-    non_negative,
-    positive,
-    required_text,
-    text,
-)
+from .._engine._checkpoint import Checkpoint
+from .._engine._listing import Listing, WalkOptions
+from .._engine._paginator import BasePaginator
+from .._params import boolean, build_query, key_values, required_text, text
 from .._protocol import Request
-from ..resources._base import ListOptions
-from ._pages import token_listing
+from ._dialect import api_path
+from ._pages import TokenPages
 from .models import Experiment, ExperimentsPage, Metric, MetricsPage, Run, RunsPage, TokenPage
 
 if TYPE_CHECKING:
@@ -28,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PAIExperiments", "PAIRuns"]
 
-API_ROOT = "api/v1"
 PageT = TypeVar("PageT", bound=TokenPage[Any])
 
 _run = msgspec.json.Decoder(Run)
@@ -54,31 +46,13 @@ class _PAIResource:
 
     def _list(
         self,
-        path: str,
-        operation: str,
+        request: Request,
         decoder: msgspec.json.Decoder[PageT],
-        filters: Query,
-        options: ListOptions,
-    ) -> Paginator[PageT, Any]:
-        if options.limit is not None:
-            non_negative(options.limit, "limit")
-        if options.page_size is not None:
-            positive(options.page_size, "page_size")
-        identity, strategy = token_listing(filters, options.page_size)
-
-        async def fetch(query: Query) -> PageT:
-            request = Request("GET", path, query, root=API_ROOT, operation=operation)
-            return await self._client._call(request, decoder)
-
-        return Paginator(
-            fetch,
-            strategy,
-            identity=identity,
-            host=self._client._task_host,
-            limit=options.limit,
-            prefetch=options.prefetch,
-            resume=options.resume,
-        )
+        pages: TokenPages,
+        options: WalkOptions,
+    ) -> BasePaginator[PageT, Any]:
+        """Return a paginator over a token-paged listing; sends nothing until iterated."""
+        return BasePaginator(self._client, Listing(request, decoder, pages, options))
 
 
 class PAIRuns(_PAIResource):
@@ -101,7 +75,7 @@ class PAIRuns(_PAIResource):
         limit: int | None = None,
         prefetch: bool = True,
         resume: Checkpoint | None = None,
-    ) -> Paginator[RunsPage, Run]:
+    ) -> BasePaginator[RunsPage, Run]:
         """List runs (ListRuns, `GET /api/v1/runs`), following `NextPageToken`.
 
         `labels` match exactly, all of them (`{"is_evaluation": True}` or
@@ -118,14 +92,15 @@ class PAIRuns(_PAIResource):
             ("Verbose", boolean(verbose, "verbose")),
             *_ordering(order_by, sort_by, order),
         )
-        options = ListOptions(page_size=page_size, limit=limit, prefetch=prefetch, resume=resume)
-        return self._list("runs", "ListRuns", _runs, filters, options)
+        options = WalkOptions(limit=limit, prefetch=prefetch, resume=resume)
+        request = Request("GET", api_path("runs"), filters, operation="ListRuns")
+        return self._list(request, _runs, TokenPages(page_size), options)
 
     async def get(self, run_id: str, *, verbose: bool | None = None) -> Run:
         """Get one run (GetRun, `GET /api/v1/runs/{RunId}`)."""
         path = f"runs/{required_text(run_id, 'run_id')}"
         query = build_query(("Verbose", boolean(verbose, "verbose")))
-        request = Request("GET", path, query, root=API_ROOT, operation="GetRun")
+        request = Request("GET", api_path(path), query, operation="GetRun")
         return await self._client._call(request, _run)
 
     def metrics(
@@ -137,12 +112,13 @@ class PAIRuns(_PAIResource):
         limit: int | None = None,
         prefetch: bool = True,
         resume: Checkpoint | None = None,
-    ) -> Paginator[MetricsPage, Metric]:
+    ) -> BasePaginator[MetricsPage, Metric]:
         """List the recorded values of one metric of a run (ListRunMetrics), page by page."""
         path = f"runs/{required_text(run_id, 'run_id')}/metrics"
         filters = build_query(("Key", required_text(key, "key")))
-        options = ListOptions(page_size=page_size, limit=limit, prefetch=prefetch, resume=resume)
-        return self._list(path, "ListRunMetrics", _metrics, filters, options)
+        options = WalkOptions(limit=limit, prefetch=prefetch, resume=resume)
+        request = Request("GET", api_path(path), filters, operation="ListRunMetrics")
+        return self._list(request, _metrics, TokenPages(page_size), options)
 
 
 class PAIExperiments(_PAIResource):
@@ -161,7 +137,7 @@ class PAIExperiments(_PAIResource):
         limit: int | None = None,
         prefetch: bool = True,
         resume: Checkpoint | None = None,
-    ) -> Paginator[ExperimentsPage, Experiment]:
+    ) -> BasePaginator[ExperimentsPage, Experiment]:
         """List experiments (ListExperiment, `GET /api/v1/experiments`), following tokens."""
         filters = build_query(
             ("Name", text(name, "name")),
@@ -169,5 +145,6 @@ class PAIExperiments(_PAIResource):
             ("Labels", key_values(labels, "labels")),
             *_ordering(order_by, sort_by, order),
         )
-        options = ListOptions(page_size=page_size, limit=limit, prefetch=prefetch, resume=resume)
-        return self._list("experiments", "ListExperiment", _experiments, filters, options)
+        options = WalkOptions(limit=limit, prefetch=prefetch, resume=resume)
+        request = Request("GET", api_path("experiments"), filters, operation="ListExperiment")
+        return self._list(request, _experiments, TokenPages(page_size), options)

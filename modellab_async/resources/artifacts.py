@@ -13,6 +13,7 @@ import anyio
 from .._params import build_query, positive_id, required_text
 from .._protocol import Request
 from ._base import Resource
+from ._dialect import api_path
 
 __all__ = ["Artifacts", "download_target"]
 
@@ -40,7 +41,7 @@ class Artifacts(Resource):
             ("project_id", positive_id(project_id, "project_id")),
             ("artifact_path", required_text(artifact_path, "artifact_path")),
         )
-        return Request("GET", "artifacts/content", params, accept="*/*")
+        return Request("GET", api_path("artifacts", "content"), params, accept="*/*")
 
     async def read(
         self, project_id: int | str, artifact_path: str, *, max_bytes: int | None = None

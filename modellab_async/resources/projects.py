@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Mapping
 
-from .._bulk import Result
-from .._pagination import Checkpoint, Paginator
-from .._params import build_query, choice, key_values, positive_id, required_text, sort_order, text
+from .._engine._bulk import Result
+from .._engine._checkpoint import Checkpoint
+from .._engine._listing import WalkOptions
+from .._params import (
+    MAX_PAGE_SIZE,
+    build_query,
+    choice,
+    key_values,
+    positive_id,
+    required_text,
+    sort_order,
+    text,
+)
 from ..models import FacetKeys, FacetValues, Page, Project, ProjectArtifacts, ProjectFacetType
 from ..models.jsonapi import Document
-from ._base import ListOptions, Resource, decoder
+from ._base import Resource, decoder
+from ._pages import NumberedPages
+from ._paginator import Paginator
 
 __all__ = ["Projects"]
 
@@ -66,8 +78,11 @@ class Projects(Resource):
             ("filter[tags]", key_values(tags, "tags")),
             ("sort", sort_order(sort, SORT_FIELDS)),
         )
-        options = ListOptions(page_size, start_page, limit, concurrency, prefetch, dedupe, resume)
-        return self._list("projects", _projects, filters, options)
+        pages = NumberedPages(MAX_PAGE_SIZE if page_size is None else page_size, start_page)
+        options = WalkOptions(
+            limit=limit, concurrency=concurrency, prefetch=prefetch, dedupe=dedupe, resume=resume
+        )
+        return self._list("projects", _projects, filters, pages, options)
 
     async def get(self, project_id: int | str) -> Project:
         """Get one project (`GET /projects/{project_id}`)."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 
-from .._bulk import BATCH_SIZE, Result
-from .._pagination import Checkpoint, Paginator
+from .._engine._bulk import BATCH_SIZE, Result
+from .._engine._checkpoint import Checkpoint
+from .._engine._listing import WalkOptions
 from .._params import (
+    MAX_PAGE_SIZE,
     boolean,
     build_query,
     choice,
@@ -22,7 +24,10 @@ from .._params import (
 from .._protocol import Request
 from ..models import FacetKeys, FacetType, FacetValues, Page, Run, RunArtifacts, RunStatus
 from ..models.jsonapi import Document
-from ._base import ListOptions, Resource, decoder
+from ._base import Resource, decoder
+from ._dialect import api_path
+from ._pages import NumberedPages
+from ._paginator import Paginator
 
 __all__ = ["Runs"]
 
@@ -118,8 +123,11 @@ class Runs(Resource):
             ),
             ("sort", sort_order(sort, SORT_FIELDS)),
         )
-        options = ListOptions(page_size, start_page, limit, concurrency, prefetch, dedupe, resume)
-        return self._list("runs", _runs, filters, options)
+        pages = NumberedPages(MAX_PAGE_SIZE if page_size is None else page_size, start_page)
+        options = WalkOptions(
+            limit=limit, concurrency=concurrency, prefetch=prefetch, dedupe=dedupe, resume=resume
+        )
+        return self._list("runs", _runs, filters, pages, options)
 
     async def get(self, run_id: int | str) -> Run:
         """Get one run (`GET /runs/{run_id}`)."""
@@ -149,8 +157,8 @@ class Runs(Resource):
         """
 
         async def fetch_batch(batch: Sequence[str]) -> dict[str, Run]:
-            query = build_query(("filter[id]", ",".join(batch)), ("page[size]", str(BATCH_SIZE)))
-            page = await self._client._call(Request("GET", "runs", query), _runs)
+            query = build_query(("filter[id]", ",".join(batch)), ("page[size]", str(len(batch))))
+            page = await self._client._call(Request("GET", api_path("runs"), query), _runs)
             return {run.id: run for run in page.data}
 
         return self._get_many(

@@ -6,7 +6,8 @@ implements the wire independently of `modellab_async`'s client, so it can
 catch the client's mistakes. `FaultPlan` injects latency, 429 bursts, 5xx
 answers, broken bodies and page drift; `RateLimit` imitates the service's
 rate limiting. `FakePAI` does the same for Alibaba Cloud PAI's runs, checking
-every request's V3 signature. With the package installed, pytest gets a `modellab_fake`
+every request's V3 signature. `MockTransport` drives a real client from a
+function instead of a socket. With the package installed, pytest gets a `modellab_fake`
 fixture, and `python -m modellab_async.testing` serves a fake from a shell.
 """
 
@@ -36,6 +37,7 @@ from ._faults import (
     TruncatedBody,
 )
 from ._generate import generate_dataset
+from ._mock import MockRequest, MockTransport
 from ._pai import FakePAI, TokenQuirks
 from ._ratelimit import RateLimit
 from ._server import FakeModelLab
@@ -52,6 +54,8 @@ __all__ = [
     "FaultPlan",
     "Latency",
     "MetricSummary",
+    "MockRequest",
+    "MockTransport",
     "PageDrift",
     "Param",
     "Project",

@@ -336,7 +336,7 @@ async def test_keys_never_appear_in_errors_logs_or_tracebacks(
         repr(caught.value),
         "".join(traceback.format_exception(caught.value)),
         repr(client),
-        repr(client._config),
+        repr(vars(client._dialect)),
         caplog.text,
     ]
     for text in texts:

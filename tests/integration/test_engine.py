@@ -506,6 +506,6 @@ async def test_raw_items_are_the_services_json_untouched(
 
 
 def test_the_decoder_of_a_model_is_built_once() -> None:
-    from modellab_async.resources._base import page_decoder  # noqa: PLC0415
+    from modellab_async.resources._paginator import page_decoder  # noqa: PLC0415
 
     assert page_decoder(SlimRun) is page_decoder(SlimRun)

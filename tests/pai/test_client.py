@@ -152,5 +152,4 @@ def test_credentials_and_region_come_from_arguments_or_the_environment(
 
 async def test_token_listings_cannot_change_their_model(fake: FakePAI) -> None:
     async with connect(fake) as pai:
-        with pytest.raises(TypeError, match="another model"):
-            pai.runs.list().decode_into(object)  # type: ignore[misc]  # a type checker refuses it too
+        assert not hasattr(pai.runs.list(), "decode_into")  # PAI's pages are not generic

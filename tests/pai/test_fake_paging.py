@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from modellab_async import PaginationError, Paginator
+from modellab_async._engine._tasks import TaskHost
 from modellab_async._params import Query
-from modellab_async._tasks import TaskHost
 from modellab_async.pai._pages import token_listing
 from modellab_async.pai.models import Metric, MetricsPage, Run, RunsPage
 from modellab_async.testing import Fault, PageDrift

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from modellab_async import PaginationError, Paginator
+from modellab_async._engine._tasks import TaskHost
 from modellab_async._params import Query
-from modellab_async._tasks import TaskHost
 from modellab_async.pai._pages import TokenPages, token_listing
 from modellab_async.pai.models import TokenPage
 

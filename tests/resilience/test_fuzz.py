@@ -42,7 +42,7 @@ from tests.scripted import ScriptedServer, json_response, run_resource
 
 pytestmark = pytest.mark.anyio
 
-REQUEST = Request("GET", "runs", (("page[size]", "100"),))
+REQUEST = Request("GET", "api/v2/model-lab-api/runs", (("page[size]", "100"),))
 DECODERS: list[msgspec.json.Decoder[Any]] = [
     msgspec.json.Decoder(type_)
     for type_ in (

@@ -18,7 +18,6 @@ def resolve(environ: dict[str, str] | None = None, **kwargs: object):  # type: i
         "site": None,
         "base_url": None,
         "allow_insecure_http": False,
-        "user_agent": "ua",
     }
     arguments.update(kwargs)
     return resolve_config(environ=ENV if environ is None else environ, **arguments)  # type: ignore[arg-type]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from modellab_async._pagination import Cursor, next_page_number
 
 from modellab_async import NumberedPages, PaginationError, Paginator
-from modellab_async._pagination import Cursor, next_page_number
+from modellab_async._engine._tasks import TaskHost
 from modellab_async._params import Query
-from modellab_async._tasks import TaskHost
 from modellab_async.models import Links, Page, PageInfo, PageMeta
 
 pytestmark = pytest.mark.anyio

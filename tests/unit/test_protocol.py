@@ -25,11 +25,13 @@ from modellab_async._protocol import (
 from modellab_async.errors import error_class_for
 from modellab_async.models import Document, Run
 
-REQUEST = Request("GET", "runs/1")
+REQUEST = Request("GET", "api/v2/model-lab-api/runs/1")
 
 
 def test_urls_join_origin_prefix_root_and_query() -> None:
-    request = Request("GET", "runs", (("filter[tags]", "model:opus"), ("page[size]", "100")))
+    request = Request(
+        "GET", "api/v2/model-lab-api/runs", (("filter[tags]", "model:opus"), ("page[size]", "100"))
+    )
     url = request_url(URL("https://proxy.example/dd"), request)
     assert url.path == "/dd/api/v2/model-lab-api/runs"
     assert url.query["filter[tags]"] == "model:opus"
@@ -40,7 +42,7 @@ def test_urls_join_origin_prefix_root_and_query() -> None:
 
 def test_describe_never_includes_the_query() -> None:
     assert (
-        Request("GET", "runs", (("filter", "secret"),)).describe()
+        Request("GET", "api/v2/model-lab-api/runs", (("filter", "secret"),)).describe()
         == "GET /api/v2/model-lab-api/runs"
     )
 

@@ -10,8 +10,9 @@ from typing import Generic, TypeVar
 
 import anyio
 
-from ._tasks import Job, TaskHost, settle
-from .errors import ModelLabError
+from ..errors import ModelLabError
+from ._listing import ListingClient
+from ._tasks import Job, settle
 
 __all__ = ["BATCH_SIZE", "Result", "fetch_many"]
 
@@ -84,9 +85,9 @@ async def _resolve(
 
 
 async def fetch_many(
+    client: ListingClient,
     ids: Sequence[str],
     *,
-    host: Callable[[], TaskHost],
     concurrency: int,
     ordered: bool,
     fetch_one: FetchOne[T],
@@ -99,7 +100,6 @@ async def fetch_many(
     as keep `concurrency` requests busy. With `ordered`, results come in the
     order of `ids`; otherwise each batch's results come as soon as it is done.
     """
-    tasks = host()
     limiter = anyio.CapacityLimiter(concurrency)
     batches = deque(ids[i : i + batch_size] for i in range(0, len(ids), batch_size))
     window = concurrency if fetch_batch is not None else math.ceil(concurrency / batch_size) + 1
@@ -117,7 +117,7 @@ async def fetch_many(
                 finished_send.send_nowait(job)
                 return results
 
-            jobs.append(tasks.spawn(job, run))
+            jobs.append(client._spawn(job, run))
 
     try:
         with finished_send, finished:

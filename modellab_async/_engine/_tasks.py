@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
-from .errors import ClientStateError
+from ..errors import ClientStateError
 
 __all__ = ["Job", "TaskHost", "settle"]
 
