@@ -11,7 +11,15 @@ from yarl import URL
 
 from .errors import ConfigurationError
 
-__all__ = ["SITES", "ClientConfig", "Secret", "SecretHeaders", "resolve_config"]
+__all__ = [
+    "SITES",
+    "ClientConfig",
+    "Secret",
+    "SecretHeaders",
+    "parse_base_url",
+    "resolve_config",
+    "site_origin",
+]
 
 #: Datadog site name -> API origin: the eight sites of the docs plus uk1 from the spec.
 SITES: Mapping[str, str] = {

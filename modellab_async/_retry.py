@@ -19,7 +19,15 @@ from .errors import (
     UnsafeRedirectError,
 )
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "rate_limit_window", "server_delay"]
+__all__ = [
+    "RETRY_STATUSES",
+    "RetryPolicy",
+    "is_retryable",
+    "lost_answer",
+    "rate_limit_window",
+    "retry_after",
+    "server_delay",
+]
 
 #: Statuses worth another try: rate limited, or a server or proxy that may recover.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -26,12 +26,11 @@ built from the status, the response body and the request's method and path only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Any
+
+import msgspec
 
 from ._engine._checkpoint import Checkpoint
-
-if TYPE_CHECKING:
-    from .models.jsonapi import ErrorObject
 
 __all__ = [
     "APIError",
@@ -51,6 +50,24 @@ __all__ = [
     "TransportError",
     "UnsafeRedirectError",
 ]
+
+
+class ErrorSource(msgspec.Struct, kw_only=True, gc=False):
+    """Where an error came from: a query parameter, a header or a body pointer."""
+
+    parameter: str | None = None
+    header: str | None = None
+    pointer: str | None = None
+
+
+class ErrorObject(msgspec.Struct, kw_only=True, gc=False):
+    """One JSON:API error object, as Model Lab sends with 400, 403, 404 and 500 answers."""
+
+    status: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    source: ErrorSource | None = None
+    meta: dict[str, Any] | None = None
 
 
 class ModelLabError(Exception):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import msgspec
+
+from ..errors import ErrorObject, ErrorSource
 
 __all__ = [
     "Document",
@@ -95,24 +97,6 @@ class Document(Model, Generic[T]):
     """A single-resource response: `{"data": ...}`."""
 
     data: T
-
-
-class ErrorSource(Model):
-    """Where an error came from: a query parameter, a header or a body pointer."""
-
-    parameter: str | None = None
-    header: str | None = None
-    pointer: str | None = None
-
-
-class ErrorObject(Model):
-    """One JSON:API error object, as sent with 400, 403, 404 and 500 answers."""
-
-    status: str | None = None
-    title: str | None = None
-    detail: str | None = None
-    source: ErrorSource | None = None
-    meta: dict[str, Any] | None = None
 
 
 class ErrorDocument(Model):
