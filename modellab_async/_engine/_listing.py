@@ -14,7 +14,15 @@ from ._checkpoint import Checkpoint
 from ._pages import ItemsPage, Pages
 from ._tasks import Job
 
-__all__ = ["ItemId", "Listing", "ListingClient", "WalkOptions", "has_id", "read_id"]
+__all__ = [
+    "Boundary",
+    "ItemId",
+    "Listing",
+    "ListingClient",
+    "WalkOptions",
+    "has_id",
+    "read_id",
+]
 
 T = TypeVar("T")
 PageT = TypeVar("PageT", bound=ItemsPage[Any])
@@ -88,6 +96,18 @@ def has_id(model: type[Any]) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Boundary:
+    """Where a listing sorted newest first ends: before its first item older than `oldest`.
+
+    `key` reads the sort key of an item (e.g. its `updated_at`); the walk stops
+    fetching once a page holds an older item, and notes the newest key it handed over.
+    """
+
+    key: Callable[[Any], Any]
+    oldest: Any
+
+
+@dataclass(frozen=True, slots=True)
 class Listing(Generic[PageT, ItemT]):
     """What a listing is: enough to walk it any number of times, in any process.
 
@@ -103,6 +123,7 @@ class Listing(Generic[PageT, ItemT]):
         options: limit, concurrency, prefetch, dedupe and resume.
         item_id: reads an item's id for checkpoints and `dedupe`; `None` if the
             items have none (they then resume by position, and cannot be deduped).
+        until: where a listing sorted newest first ends (`None`: at its last page).
     """
 
     request: Request
@@ -110,6 +131,7 @@ class Listing(Generic[PageT, ItemT]):
     pages: Pages[PageT]
     options: WalkOptions = field(default_factory=WalkOptions)
     item_id: ItemId | None = read_id
+    until: Boundary | None = None
 
     def __post_init__(self) -> None:
         if self.options.dedupe and self.item_id is None:

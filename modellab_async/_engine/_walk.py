@@ -17,7 +17,7 @@ import anyio.lowlevel
 from .._params import Query
 from ..errors import PaginationError
 from ._checkpoint import Checkpoint, ListingStats
-from ._listing import Listing, ListingClient
+from ._listing import Boundary, Listing, ListingClient
 from ._pages import Cursor, ItemsPage, PageStrategy
 from ._tasks import Job, settle
 
@@ -68,6 +68,8 @@ class Walk(Generic[PageT, ItemT]):
         self._finished = resume is not None and resume.done
         #: How many items of the current slice the caller has been handed.
         self.handed_over = 0
+        #: The largest `until.key` among the items kept so far (`None`: none yet, or no `until`).
+        self.newest: Any = None
 
     @property
     def finished(self) -> bool:
@@ -204,7 +206,7 @@ class Walk(Generic[PageT, ItemT]):
             yield piece
 
     def _wants_more(self) -> bool:
-        return self._remaining is None or self._remaining > 0
+        return not self._finished and (self._remaining is None or self._remaining > 0)
 
     def _cut(self, cursor: Cursor, page: PageT) -> Slice[PageT, ItemT]:
         """Count the page, then keep what the caller has not had and still wants."""
@@ -214,6 +216,8 @@ class Walk(Generic[PageT, ItemT]):
         if self._skip_to is not None:
             piece = self._skip_resumed(piece, self._skip_to)
             self._skip_to = None
+        if self._listing.until is not None:
+            piece = self._stop_at_boundary(piece, self._listing.until)
         if self._seen is not None:
             piece = self._drop_seen(piece, self._seen)
         if self._remaining is not None:
@@ -237,6 +241,19 @@ class Walk(Generic[PageT, ItemT]):
         if not start:
             return piece
         return Slice(piece.cursor, piece.page, items[start:], piece.offsets[start:])
+
+    def _stop_at_boundary(self, piece: Slice[PageT, ItemT], until: Boundary) -> Slice[PageT, ItemT]:
+        """Keep the items up to the first one older than the boundary; end the walk there."""
+        keys = [until.key(item) for item in piece.items]
+        end = next((i for i, key in enumerate(keys) if key < until.oldest), None)
+        kept = keys if end is None else keys[:end]
+        if kept:
+            newest = max(kept)
+            self.newest = newest if self.newest is None else max(self.newest, newest)
+        if end is None:
+            return piece
+        self._finished = True
+        return Slice(piece.cursor, piece.page, piece.items[:end], piece.offsets[:end])
 
     def _drop_seen(self, piece: Slice[PageT, ItemT], seen: set[str | None]) -> Slice[PageT, ItemT]:
         """Drop items already handed over, should writes have shifted them across pages."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
@@ -11,6 +11,7 @@ from .._engine._bulk import BATCH_SIZE, Result, fetch_many
 from .._engine._listing import Listing, WalkOptions
 from .._params import Query, id_sequence, positive
 from .._protocol import Request
+from ..errors import NotFoundError
 from ..models.jsonapi import Document, Page
 from ._dialect import api_path
 from ._pages import NumberedPages
@@ -19,7 +20,7 @@ from ._paginator import Paginator
 if TYPE_CHECKING:
     from .._http import BaseClient
 
-__all__ = ["Resource", "decoder"]
+__all__ = ["Collection", "Resource", "decoder"]
 
 T = TypeVar("T")
 
@@ -80,3 +81,33 @@ class Resource:
             fetch_batch=fetch_batch,
             batch_size=batch_size,
         )
+
+
+class Collection(Resource):
+    """Base of `Projects` and `Runs`: resources with ids, fetched one by one or in bulk."""
+
+    def get_many(
+        self, ids: Iterable[int | str], *, concurrency: int = 16, ordered: bool = True
+    ) -> AsyncGenerator[Result[Any], None]:
+        """Fetch many resources by id: one `Result` per id."""
+        raise NotImplementedError
+
+    async def deleted(self, ids: Iterable[int | str], *, concurrency: int = 16) -> list[str]:
+        """Return those of `ids` the service answers 404 for: deleted, or never there.
+
+        Use it on the ids a copy holds that a listing no longer returns
+        (`ids - await listing.live_ids()`): each is confirmed before it counts
+        as deleted, so an item that merely left the listing's filters is kept.
+        Other errors are raised: a deletion is never guessed.
+
+        Example:
+            >>> listing = client.runs.list(project_id=3)
+            >>> gone = await client.runs.deleted(held_ids - await listing.live_ids())
+        """
+        deleted = []
+        async for result in self.get_many(ids, concurrency=concurrency, ordered=False):
+            if isinstance(result.error, NotFoundError):
+                deleted.append(result.id)
+            elif result.error is not None:
+                raise result.error
+        return deleted

@@ -19,7 +19,7 @@ from .._params import (
 )
 from ..models import FacetKeys, FacetValues, Page, Project, ProjectArtifacts, ProjectFacetType
 from ..models.jsonapi import Document
-from ._base import Resource, decoder
+from ._base import Collection, decoder
 from ._pages import NumberedPages
 from ._paginator import Paginator
 
@@ -35,7 +35,7 @@ _facet_values = decoder(Document[FacetValues])
 _artifacts = decoder(Document[ProjectArtifacts])
 
 
-class Projects(Resource):
+class Projects(Collection):
     """The projects of the organisation."""
 
     def list(

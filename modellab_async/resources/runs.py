@@ -24,7 +24,7 @@ from .._params import (
 from .._protocol import Request
 from ..models import FacetKeys, FacetType, FacetValues, Page, Run, RunArtifacts, RunStatus
 from ..models.jsonapi import Document
-from ._base import Resource, decoder
+from ._base import Collection, decoder
 from ._dialect import api_path
 from ._pages import NumberedPages
 from ._paginator import Paginator
@@ -46,7 +46,7 @@ def _run_path(run_id: int | str, *rest: str) -> str:
     return "/".join(("runs", positive_id(run_id, "run_id"), *rest))
 
 
-class Runs(Resource):
+class Runs(Collection):
     """The runs of the organisation's projects."""
 
     def list(
