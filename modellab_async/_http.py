@@ -25,6 +25,7 @@ from ._params import positive
 from ._protocol import REDIRECT_STATUSES, Request, Response, decode, redirect_target
 from ._retry import RetryPolicy, lost_answer
 from ._throttle import ClientStats, Throttle
+from ._traffic import Traffic
 from .errors import (
     APIError,
     ClientStateError,
@@ -148,14 +149,16 @@ class BaseClient:
         return self._tasks.spawn(job, call)
 
     @asynccontextmanager
-    async def _exchange(self, request: Request) -> AsyncIterator[ResponseStream]:
+    async def _exchange(
+        self, request: Request, meter: Traffic | None = None
+    ) -> AsyncIterator[ResponseStream]:
         """Try `request` once: pass the gate, follow same-origin redirects, raise on errors."""
         self._check_open()
         transport = self._transport
         url, headers = self._dialect.prepare(request)
         for _ in range(MAX_REDIRECTS + 1):
             async with (
-                self._throttle.slot(),
+                self._throttle.slot(meter),
                 transport.open(request.method, url, headers) as response,
             ):
                 self._throttle.observe(response.status, response.headers)
@@ -173,7 +176,12 @@ class BaseClient:
         raise UnsafeRedirectError(f"{request.describe()}: more than {MAX_REDIRECTS} redirects")
 
     async def _pause_before_retry(
-        self, request: Request, attempt: int, error: ModelLabError, waited: float
+        self,
+        request: Request,
+        attempt: int,
+        error: ModelLabError,
+        waited: float,
+        meter: Traffic | None = None,
     ) -> float:
         """Wait before trying `request` again and return the wait, or re-raise `error`."""
         delay = self._retry.delay(attempt, error, waited, self._rng)
@@ -182,6 +190,8 @@ class BaseClient:
         self._throttle.stats.retries += 1
         if isinstance(error, RateLimitError):
             self._throttle.stats.throttled_seconds += delay
+            if meter is not None:
+                meter.throttled_seconds += delay
         logger.info(
             "%s failed (%s: %s); retry %d of %d in %.2f s",
             request.describe(),
@@ -195,28 +205,37 @@ class BaseClient:
         return delay
 
     async def _fetch(
-        self, request: Request, parse: Callable[[Response], T], max_bytes: int | None = None
+        self,
+        request: Request,
+        parse: Callable[[Response], T],
+        max_bytes: int | None = None,
+        meter: Traffic | None = None,
     ) -> T:
         """Send `request` and parse its whole answer, retrying as the policy allows."""
         waited = 0.0
         answer_lost = False
         for attempt in itertools.count():
             try:
-                async with self._exchange(request) as stream:
+                async with self._exchange(request, meter) as stream:
                     body = await stream.read(max_bytes or self._max_body_size)
                     return parse(Response(stream.status, stream.headers, body))
             except ModelLabError as error:
                 if answer_lost and request.method == "DELETE" and isinstance(error, NotFoundError):
                     return parse(Response(204, {}, b""))  # an earlier try did delete it
                 answer_lost = answer_lost or lost_answer(error)
-                waited += await self._pause_before_retry(request, attempt, error, waited)
+                waited += await self._pause_before_retry(request, attempt, error, waited, meter)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send(self, request: Request, max_bytes: int | None = None) -> Response:
         return await self._fetch(request, _whole, max_bytes)
 
-    async def _call(self, request: Request, decoder: msgspec.json.Decoder[T]) -> T:
-        return await self._fetch(request, lambda response: decode(decoder, response.body, request))
+    async def _call(
+        self, request: Request, decoder: msgspec.json.Decoder[T], meter: Traffic | None = None
+    ) -> T:
+        """Send `request` and decode its answer; `meter` counts it too (a walk's traffic)."""
+        return await self._fetch(
+            request, lambda response: decode(decoder, response.body, request), meter=meter
+        )
 
     @asynccontextmanager
     async def _open(self, request: Request) -> AsyncIterator[ResponseStream]:

@@ -10,12 +10,14 @@ multiplicative decrease). Waiters leave the gate with jitter, not all at once.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import anyio
 
 from ._retry import rate_limit_window, retry_after
+from ._traffic import Traffic
 
 __all__ = ["ClientStats", "Throttle"]
 
@@ -24,22 +26,21 @@ WAKE_JITTER = 0.25
 
 
 @dataclass
-class ClientStats:
+class ClientStats(Traffic):
     """Counters a client keeps, readable at any time as `client.stats`.
 
     Attributes:
-        requests: HTTP exchanges started, retries and redirects included.
         retries: requests tried again after a failure.
         rate_limited: 429 answers received.
-        throttled_seconds: time tasks spent waiting at the rate-limit gate, added up.
         concurrency_limit: how many requests may be in flight now.
+        budget: requests the service allows before its rate-limit window resets,
+            as its last answer said less those sent since (`None`: unknown).
     """
 
-    requests: int = 0
     retries: int = 0
     rate_limited: int = 0
-    throttled_seconds: float = 0.0
     concurrency_limit: int = 0
+    budget: int | None = None
 
 
 class Throttle:
@@ -53,14 +54,16 @@ class Throttle:
         self._rng = rng
         # The gate never closes for longer than a request is willing to wait in all.
         self._max_wait = max_wait
-        self._in_flight = 0
         self._closed_until = 0.0
         self._window_end = 0.0
         self._allowance: int | None = None
 
-    def slot(self) -> _Slot:
-        """Return a context manager that waits at the gate, then holds one place in flight."""
-        return _Slot(self)
+    def slot(self, meter: Traffic | None = None) -> _Slot:
+        """Return a context manager that waits at the gate, then holds one place in flight.
+
+        `meter`, if given, counts the request and its wait too (a walk's own traffic).
+        """
+        return _Slot(self, meter)
 
     def _wait_until(self, now: float) -> float:
         if now < self._closed_until:
@@ -68,18 +71,21 @@ class Throttle:
         if self._allowance is not None and self._allowance <= 0:
             if now < self._window_end:
                 return self._window_end
-            self._allowance = None  # a new window: unknown until an answer tells
+            self._allowance = self.stats.budget = None  # a new window: unknown until told
         return 0.0
 
-    async def _pass_gate(self) -> None:
+    async def _pass_gate(self, meter: Traffic | None) -> None:
         if not self._closed_until and self._allowance is None:
             return  # the gate has never been shut: the common case, decided without a clock
         while (until := self._wait_until(now := anyio.current_time())) > 0:
             delay = until - now + self._rng.uniform(0, WAKE_JITTER)
             self.stats.throttled_seconds += delay
+            if meter is not None:
+                meter.throttled_seconds += delay
             await anyio.sleep(delay)
         if self._allowance is not None:
             self._allowance -= 1
+            self.stats.budget = max(self._allowance, 0)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn from an answer: the window's remaining budget, a 429, a success."""
@@ -89,12 +95,13 @@ class Throttle:
             remaining, reset = window
             reset = min(reset, self._max_wait)
             # Requests still in flight spend this window's budget too.
-            estimate = remaining - (self._in_flight - 1)
+            estimate = remaining - (self.stats.in_flight - 1)
             if now + reset > self._window_end + 1.0 or self._allowance is None:
                 self._allowance = estimate
             else:
                 self._allowance = min(self._allowance, estimate)
             self._window_end = now + reset
+            self.stats.budget = max(self._allowance, 0)
         if status == 429:
             self.stats.rate_limited += 1
             if now >= self._closed_until:  # the first 429 of a burst
@@ -115,25 +122,31 @@ class Throttle:
 class _Slot:
     """One request's passage: through the gate, then one place among those in flight."""
 
-    __slots__ = ("_throttle", "_token")
+    __slots__ = ("_meter", "_throttle", "_token")
 
-    def __init__(self, throttle: Throttle) -> None:
+    def __init__(self, throttle: Throttle, meter: Traffic | None) -> None:
         self._throttle = throttle
+        self._meter = meter
         # Borrowed on behalf of a token, not the task: a streamed body may be
         # finished by whichever task closes it.
         self._token = object()
 
     async def __aenter__(self) -> None:
         throttle = self._throttle
-        await throttle._pass_gate()
+        await throttle._pass_gate(self._meter)
         try:
             throttle._limiter.acquire_on_behalf_of_nowait(self._token)
         except anyio.WouldBlock:
             await throttle._limiter.acquire_on_behalf_of(self._token)
-        throttle._in_flight += 1
-        throttle.stats.requests += 1
+        now = time.monotonic()
+        throttle.stats.started(now)
+        if self._meter is not None:
+            self._meter.started(now)
 
     async def __aexit__(self, *exc_info: object) -> None:
         throttle = self._throttle
-        throttle._in_flight -= 1
+        now = time.monotonic()
+        throttle.stats.ended(now)
+        if self._meter is not None:
+            self._meter.ended(now)
         throttle._limiter.release_on_behalf_of(self._token)

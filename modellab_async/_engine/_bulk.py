@@ -13,6 +13,7 @@ import anyio
 from ..errors import ModelLabError
 from ._listing import ListingClient
 from ._tasks import Job, settle
+from ._window import Window
 
 __all__ = ["BATCH_SIZE", "Result", "fetch_many"]
 
@@ -54,9 +55,25 @@ FetchOne = Callable[[str], Awaitable[T]]
 FetchBatch = Callable[[Sequence[str]], Awaitable[Mapping[str, T]]]
 
 
+class _Pace:
+    """The requests of one bulk fetch in flight: a `Window` enforced by a capacity limiter."""
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self._limiter = anyio.CapacityLimiter(window.size)
+
+    async def __aenter__(self) -> None:
+        await self._limiter.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._limiter.release()
+        self.window.answered()
+        self._limiter.total_tokens = self.window.size
+
+
 async def _resolve(
     ids: Sequence[str],
-    limiter: anyio.CapacityLimiter,
+    pace: _Pace,
     fetch_one: FetchOne[T],
     fetch_batch: FetchBatch[T] | None,
 ) -> list[Result[T]]:
@@ -64,7 +81,7 @@ async def _resolve(
     found: Mapping[str, T] = {}
     if fetch_batch is not None:
         try:
-            async with limiter:
+            async with pace:
                 found = await fetch_batch(ids)
         except ModelLabError as exc:
             return [Result(id, error=exc) for id in ids]
@@ -72,7 +89,7 @@ async def _resolve(
 
     async def fetch_single(id: str) -> None:
         try:
-            async with limiter:
+            async with pace:
                 singles[id] = Result(id, value=await fetch_one(id))
         except ModelLabError as exc:
             singles[id] = Result(id, error=exc)
@@ -88,7 +105,7 @@ async def fetch_many(
     client: ListingClient,
     ids: Sequence[str],
     *,
-    concurrency: int,
+    concurrency: int | None,
     ordered: bool,
     fetch_one: FetchOne[T],
     fetch_batch: FetchBatch[T] | None = None,
@@ -97,23 +114,27 @@ async def fetch_many(
     """Yield one `Result` per id, with at most `concurrency` requests in flight.
 
     Ids go in batches of `batch_size`, and as many batches are under way at once
-    as keep `concurrency` requests busy. With `ordered`, results come in the
-    order of `ids`; otherwise each batch's results come as soon as it is done.
+    as keep the requests in flight busy: `concurrency` of them, or as many as a
+    `Window` of the fetch's own choosing allows (`None`). With `ordered`, results
+    come in the order of `ids`; otherwise each batch's results come as soon as it is done.
     """
-    limiter = anyio.CapacityLimiter(concurrency)
+    pace = _Pace(Window(concurrency, client.stats))
     batches = deque(ids[i : i + batch_size] for i in range(0, len(ids), batch_size))
-    window = concurrency if fetch_batch is not None else math.ceil(concurrency / batch_size) + 1
     finished_send, finished = anyio.create_memory_object_stream[Job[list[Result[T]]]](math.inf)
     jobs: deque[Job[list[Result[T]]]] = deque()
 
+    def batches_wanted() -> int:
+        size = pace.window.size
+        return size if fetch_batch is not None else math.ceil(size / batch_size) + 1
+
     def top_up() -> None:
-        while batches and len(jobs) < window:
+        while batches and len(jobs) < batches_wanted():
             batch, job = batches.popleft(), Job[list[Result[T]]]()
 
             async def run(
                 batch: Sequence[str] = batch, job: Job[list[Result[T]]] = job
             ) -> list[Result[T]]:
-                results = await _resolve(batch, limiter, fetch_one, fetch_batch)
+                results = await _resolve(batch, pace, fetch_one, fetch_batch)
                 finished_send.send_nowait(job)
                 return results
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import msgspec
 
+from .._traffic import Traffic
+
 __all__ = ["Checkpoint", "ListingStats"]
 
 logger = logging.getLogger("modellab_async")
@@ -59,13 +61,15 @@ _decoder = msgspec.json.Decoder(Checkpoint)
 
 
 @dataclass
-class ListingStats:
-    """What one walk through a listing saw, for judging it under concurrent writes.
+class ListingStats(Traffic):
+    """What one walk through a listing saw: its requests, and drift under concurrent writes.
 
     `total_changes` counts the pages whose `total` differed from the page before;
     `possibly_missed` adds up the drops in `total` (deleted items shift later
     ones onto pages already fetched); `duplicates_skipped` counts items that
-    `dedupe=True` did not yield again.
+    `dedupe=True` did not yield again. The walk's own requests are counted as
+    `Traffic`: how many were in flight at most and on average, and how long
+    they waited on the rate limit.
     """
 
     pages: int = 0

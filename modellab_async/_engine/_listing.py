@@ -10,6 +10,8 @@ import msgspec
 
 from .._params import Query, non_negative, positive
 from .._protocol import Request
+from .._throttle import ClientStats
+from .._traffic import Traffic
 from ._checkpoint import Checkpoint
 from ._pages import ItemsPage, Pages
 from ._tasks import Job
@@ -35,7 +37,13 @@ ItemId = Callable[[Any], str | None]
 class ListingClient(Protocol):
     """What the engine needs of a client: send one request and decode it, start one job."""
 
-    async def _call(self, request: Request, decoder: msgspec.json.Decoder[T]) -> T:
+    @property
+    def stats(self) -> ClientStats:
+        """The client's counters: what its rate limit and concurrency limit allow now."""
+
+    async def _call(
+        self, request: Request, decoder: msgspec.json.Decoder[T], meter: Traffic | None = None
+    ) -> T:
         """Send `request`, retrying as the client's policy allows, and decode its answer."""
 
     def _spawn(self, job: Job[T], call: Callable[[], Awaitable[T]]) -> Job[T]:
@@ -48,14 +56,15 @@ class WalkOptions:
 
     Args:
         limit: stop after this many items (`None`: all of them).
-        concurrency: pages fetched at once where the pages can be foreseen.
+        concurrency: pages fetched at once where the pages can be foreseen; `None`
+            lets the walk choose, within the client's limits (see `Window`).
         prefetch: fetch the next page while the caller works on this one.
         dedupe: skip items already yielded, should writes shift them across pages.
         resume: a checkpoint of an earlier walk of the same listing to carry on from.
     """
 
     limit: int | None = None
-    concurrency: int = 1
+    concurrency: int | None = None
     prefetch: bool = True
     dedupe: bool = False
     resume: Checkpoint | None = None
@@ -63,7 +72,8 @@ class WalkOptions:
     def __post_init__(self) -> None:
         if self.limit is not None:
             non_negative(self.limit, "limit")
-        positive(self.concurrency, "concurrency")
+        if self.concurrency is not None:
+            positive(self.concurrency, "concurrency")
         if self.resume is not None and not isinstance(self.resume, Checkpoint):
             raise TypeError(f"resume must be a Checkpoint, got {type(self.resume).__name__}")
 

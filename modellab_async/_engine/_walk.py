@@ -20,6 +20,7 @@ from ._checkpoint import Checkpoint, ListingStats
 from ._listing import Boundary, Listing, ListingClient
 from ._pages import Cursor, ItemsPage, PageStrategy
 from ._tasks import Job, settle
+from ._window import Window
 
 __all__ = ["Slice", "Walk"]
 
@@ -63,6 +64,7 @@ class Walk(Generic[PageT, ItemT]):
         self._skip_to = resume
         self._seen: set[str | None] | None = set() if options.dedupe else None
         self._jobs: deque[tuple[Cursor, Job[PageT]]] = deque()
+        self._window = Window(options.concurrency, client.stats)
         self._current: Slice[PageT, ItemT] | None = None
         self._mark: Checkpoint | None = None
         self._finished = resume is not None and resume.done
@@ -117,14 +119,17 @@ class Walk(Generic[PageT, ItemT]):
             await settle(job for _, job in self._jobs)
 
     def _plan(self, first: PageT) -> Iterator[tuple[Cursor, Query]] | None:
-        if self._listing.options.concurrency == 1:
+        window = self._window
+        if window.adaptive and not self._listing.options.prefetch:
+            return None  # nothing ahead, as asked
+        if not window.adaptive and window.size == 1:
             return None
         wanted = None if self._remaining is None else self._remaining - len(first.items)
         return self._strategy.plan(first, wanted)
 
     async def _fetch(self, paging: Query) -> PageT:
         listing = self._listing
-        return await self._client._call(listing.page_request(paging), listing.decoder)
+        return await self._client._call(listing.page_request(paging), listing.decoder, self.stats)
 
     def _start(self, paging: Query) -> Job[PageT]:
         return self._client._spawn(Job(), lambda: self._fetch(paging))
@@ -167,12 +172,12 @@ class Walk(Generic[PageT, ItemT]):
         self, cursor: Cursor, page: PageT, plan: Iterator[tuple[Cursor, Query]]
     ) -> AsyncGenerator[Slice[PageT, ItemT], None]:
         """Fetch the foreseen pages with a bounded number in flight; yield them in order."""
-        concurrency = self._listing.options.concurrency
+        window = self._window
         size = len(page.items)
         jobs = self._jobs
 
         def top_up() -> None:
-            while len(jobs) < concurrency:
+            while len(jobs) < window.size:
                 planned = next(plan, None)
                 if planned is None:
                     return
@@ -180,11 +185,13 @@ class Walk(Generic[PageT, ItemT]):
                 jobs.append((expected, self._start(paging)))
 
         top_up()
+        await anyio.lowlevel.checkpoint()  # the requests leave before the caller gets the page
         yield self._cut(cursor, page)
         while jobs and self._wants_more():
             expected, job = jobs[0]
             page = await job.wait()
             jobs.popleft()
+            window.answered()
             cursor = self._strategy.cursor(page)
             if cursor != expected:
                 raise PaginationError(

@@ -64,7 +64,7 @@ class Resource:
     def _get_many(
         self,
         ids: Iterable[int | str],
-        concurrency: int,
+        concurrency: int | None,
         ordered: bool,
         fetch_one: Callable[[str], Awaitable[T]],
         *,
@@ -75,7 +75,7 @@ class Resource:
         return fetch_many(
             self._client,
             id_sequence(ids),
-            concurrency=positive(concurrency, "concurrency"),
+            concurrency=None if concurrency is None else positive(concurrency, "concurrency"),
             ordered=ordered,
             fetch_one=fetch_one,
             fetch_batch=fetch_batch,
@@ -87,12 +87,14 @@ class Collection(Resource):
     """Base of `Projects` and `Runs`: resources with ids, fetched one by one or in bulk."""
 
     def get_many(
-        self, ids: Iterable[int | str], *, concurrency: int = 16, ordered: bool = True
+        self, ids: Iterable[int | str], *, concurrency: int | None = None, ordered: bool = True
     ) -> AsyncGenerator[Result[Any], None]:
         """Fetch many resources by id: one `Result` per id."""
         raise NotImplementedError
 
-    async def deleted(self, ids: Iterable[int | str], *, concurrency: int = 16) -> list[str]:
+    async def deleted(
+        self, ids: Iterable[int | str], *, concurrency: int | None = None
+    ) -> list[str]:
         """Return those of `ids` the service answers 404 for: deleted, or never there.
 
         Use it on the ids a copy holds that a listing no longer returns

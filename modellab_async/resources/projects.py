@@ -48,7 +48,7 @@ class Projects(Collection):
         page_size: int | None = None,
         start_page: int | None = None,
         limit: int | None = None,
-        concurrency: int = 1,
+        concurrency: int | None = None,
         prefetch: bool = True,
         dedupe: bool = False,
         resume: Checkpoint | None = None,
@@ -63,7 +63,9 @@ class Projects(Collection):
             page_size: items per request, 1 to 100 (default 100).
             start_page: the page number to start from, as the service numbers them.
             limit: stop after this many projects.
-            concurrency: pages fetched at once (default 1); items still come in order.
+            concurrency: pages fetched at once; by default the walk chooses, from 4 up to
+                32 as answers come back unthrottled. Items still come in order; 1 walks
+                page by page (prefetching one).
             prefetch: fetch the next page while the caller works on this one.
             dedupe: skip items already yielded, should writes shift them across pages.
             resume: a `checkpoint` of an earlier walk of the same listing to carry on from.
@@ -89,12 +91,13 @@ class Projects(Collection):
         return await self._get(f"projects/{positive_id(project_id, 'project_id')}", _project)
 
     def get_many(
-        self, ids: Iterable[int | str], *, concurrency: int = 16, ordered: bool = True
+        self, ids: Iterable[int | str], *, concurrency: int | None = None, ordered: bool = True
     ) -> AsyncGenerator[Result[Project], None]:
         """Fetch many projects: one `Result` per id, holding the project or the error it met.
 
-        At most `concurrency` requests are in flight; results come in the order
-        of `ids`, or with `ordered=False` as soon as they are ready.
+        At most `concurrency` requests are in flight (by default the fetch chooses,
+        from 4 up to 32); results come in the order of `ids`, or with
+        `ordered=False` as soon as they are ready.
         """
         return self._get_many(ids, concurrency, ordered, self.get)
 
