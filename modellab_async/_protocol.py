@@ -39,6 +39,8 @@ JSON = "application/json"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _REQUEST_ID_HEADERS = ("x-request-id", "dd-request-id", "x-datadog-request-id")
 _EXCERPT_CHARS = 200
+#: The start of a body an excerpt is made from: enough for a proxy's page, however long.
+_EXCERPT_SOURCE_BYTES = 16 * 1024
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
 
@@ -122,7 +124,8 @@ def error_from_response(request: Request, response: Response) -> APIError:
 
 
 def _excerpt(body: bytes) -> str:
-    text = _SPACES.sub(" ", _TAGS.sub(" ", body.decode("utf-8", "replace"))).strip()
+    source = body[:_EXCERPT_SOURCE_BYTES].decode("utf-8", "replace")
+    text = _SPACES.sub(" ", _TAGS.sub(" ", source)).strip()
     return text if len(text) <= _EXCERPT_CHARS else text[: _EXCERPT_CHARS - 3] + "..."
 
 
