@@ -32,6 +32,7 @@ from .errors import (
     NotFoundError,
     RateLimitError,
     UnsafeRedirectError,
+    printable,
 )
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ class BaseClient:
             self._throttle.stats.throttled_seconds += delay
         logger.info(
             "%s failed (%s: %s); retry %d of %d in %.2f s",
-            request.describe(),
+            printable(request.describe()),
             type(error).__name__,
             error,
             attempt + 1,

@@ -468,7 +468,7 @@ def _resource_id(item: Any) -> str | None:
     if isinstance(item, msgspec.Raw):
         try:
             item = _identified.decode(item)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             return None
     value = getattr(item, "id", None)
     return None if value is None else str(value)

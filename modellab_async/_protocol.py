@@ -95,6 +95,8 @@ def decode(decoder: msgspec.json.Decoder[T], body: bytes, request: Request) -> T
         raise DecodeError(f"{request.describe()}: unexpected response body: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise MalformedBodyError(f"{request.describe()}: malformed response body: {exc}") from exc
+    except RecursionError as exc:
+        raise DecodeError(f"{request.describe()}: response body nested too deeply") from exc
 
 
 _error_decoder = msgspec.json.Decoder(ErrorDocument)
@@ -106,7 +108,7 @@ def error_from_response(request: Request, response: Response) -> APIError:
     excerpt = ""
     try:
         errors = _error_decoder.decode(response.body).errors
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         excerpt = _excerpt(response.body)
     request_id = next(
         (response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers),

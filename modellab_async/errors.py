@@ -26,7 +26,7 @@ built from the status, the response body and the request's method and path only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._pagination import Checkpoint
@@ -60,6 +60,31 @@ class ModelLabError(Exception):
     """
 
     checkpoint: Checkpoint | None = None
+
+    def __str__(self) -> str:
+        # Messages quote the service (error details, body excerpts, paths): a hostile
+        # body must not forge log lines or drive the terminal that shows them.
+        return printable(super().__str__())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from the message and attributes, not by calling `__init__` again
+        # with the message, whose signature differs in `APIError`.
+        return _rebuild, (type(self), self.args), self.__dict__
+
+
+def _rebuild(cls: type[ModelLabError], args: tuple[Any, ...]) -> ModelLabError:
+    return cls.__new__(cls, *args)
+
+
+def printable(text: str) -> str:
+    r"""Return `text` with unprintable characters escaped as `repr` escapes them.
+
+    Newlines become `\n`, an escape character `\x1b`: text from the service
+    cannot start a log line of its own or send sequences to a terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 class ConfigurationError(ModelLabError, ValueError):
@@ -166,7 +191,7 @@ class UnsafeRedirectError(TransportError):
 
 
 class DecodeError(ModelLabError):
-    """A response body that is not valid JSON or does not match the documented shape."""
+    """A body that does not match the documented shape, is nested too deeply, or is too large."""
 
 
 class MalformedBodyError(DecodeError):
