@@ -24,6 +24,7 @@ from modellab_async import (
     ModelLabClient,
     NotFoundError,
 )
+from modellab_async._pagination import _resource_id
 from modellab_async.cli._app import app
 from modellab_async.cli._run import EXIT_API_ERROR
 from modellab_async.pai import PAIClient
@@ -93,6 +94,12 @@ async def test_deep_json_from_pai_is_a_decode_error_or_the_api_error(
         with pytest.raises(BadRequestError) as caught:
             await pai.runs.get("r-1")
     assert caught.value.body_excerpt.startswith('{"Code": "InvalidParameter", "X": [[[')
+
+
+def test_a_raw_item_too_deep_to_read_its_id_has_none() -> None:
+    # Unreachable over HTTP as long as the page is decoded first, at a similar depth.
+    assert _resource_id(msgspec.Raw(b'{"id": 7, "x": ' + DEEP + b"}")) is None
+    assert _resource_id(msgspec.Raw(b'{"id": 7}')) == "7"
 
 
 async def test_get_many_reports_a_batch_of_deep_json_as_one_result_per_id(
