@@ -80,28 +80,30 @@ class _AiohttpResponse:
 
     async def read(self, max_bytes: int) -> bytes:
         response = self._response
-        if response.content_length is not None and response.content_length > max_bytes:
-            raise DecodeError(
-                f"{self._method} {response.url.path}: body of {response.content_length} bytes "
-                f"exceeds the {max_bytes}-byte limit"
-            )
+        where = f"{self._method} {response.url.path}"
+        length = response.content_length
+        # Content-Length counts the bytes on the wire: only an unencoded body is
+        # refused by it, a compressed one is counted as it is inflated.
+        if (
+            length is not None
+            and length > max_bytes
+            and not response.headers.get("Content-Encoding")
+        ):
+            raise DecodeError(f"{where}: body of {length} bytes exceeds the {max_bytes}-byte limit")
+        chunks = []
+        size = 0
         try:
-            if response.content_length is not None:
-                return await response.read()
-            chunks = []
-            size = 0
+            # aiohttp inflates a bounded step at a time and stops reading the socket
+            # while its buffer is full, so a bomb costs at most the limit and a chunk.
             async for chunk in response.content.iter_chunked(CHUNK_SIZE):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise DecodeError(
-                        f"{self._method} {response.url.path}: body exceeds the "
-                        f"{max_bytes}-byte limit"
-                    )
+                    raise DecodeError(f"{where}: body exceeds the {max_bytes}-byte limit")
                 chunks.append(chunk)
-            return b"".join(chunks)
         except AIOHTTP_ERRORS as exc:
             error = translate_error(self._method, response.url, exc)
             raise error from error.__cause__
+        return b"".join(chunks)
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         try:

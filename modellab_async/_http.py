@@ -33,6 +33,7 @@ from .errors import (
     NotFoundError,
     RateLimitError,
     UnsafeRedirectError,
+    printable,
 )
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ class BaseClient:
                     url = redirect_target(url, location, self._dialect.origin)
                     continue
                 if response.status >= 300:  # an error, or a 3xx that is no redirect
-                    body = await response.read(self._max_body_size)
+                    body = await _read_head(response, self._max_body_size)
                     raise self._dialect.error(
                         request, Response(response.status, response.headers, body)
                     )
@@ -194,7 +195,7 @@ class BaseClient:
                 meter.throttled_seconds += delay
         logger.info(
             "%s failed (%s: %s); retry %d of %d in %.2f s",
-            request.describe(),
+            printable(request.describe()),
             type(error).__name__,
             error,
             attempt + 1,
@@ -258,3 +259,13 @@ class BaseClient:
 
 def _whole(response: Response) -> Response:
     return response
+
+
+async def _read_head(response: ResponseStream, max_bytes: int) -> bytes:
+    """Read a body up to `max_bytes`, leaving the rest unread: an error needs only its start."""
+    head = bytearray()
+    async for chunk in response.iter_chunks():
+        head += chunk[: max_bytes - len(head)]
+        if len(head) >= max_bytes:
+            break
+    return bytes(head)

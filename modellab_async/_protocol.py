@@ -43,6 +43,8 @@ USER_AGENT = (
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _REQUEST_ID_HEADERS = ("x-request-id", "dd-request-id", "x-datadog-request-id")
 _EXCERPT_CHARS = 200
+#: The start of a body an excerpt is made from: enough for a proxy's page, however long.
+_EXCERPT_SOURCE_BYTES = 16 * 1024
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
 
@@ -96,6 +98,8 @@ def decode(decoder: msgspec.json.Decoder[T], body: bytes, request: Request) -> T
         raise DecodeError(f"{request.describe()}: unexpected response body: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise MalformedBodyError(f"{request.describe()}: malformed response body: {exc}") from exc
+    except RecursionError as exc:
+        raise DecodeError(f"{request.describe()}: response body nested too deeply") from exc
 
 
 _error_decoder = msgspec.json.Decoder(ErrorDocument)
@@ -107,7 +111,7 @@ def error_from_response(request: Request, response: Response) -> APIError:
     excerpt = ""
     try:
         errors = _error_decoder.decode(response.body).errors
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         excerpt = _excerpt(response.body)
     request_id = next(
         (response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers),
@@ -125,7 +129,8 @@ def error_from_response(request: Request, response: Response) -> APIError:
 
 
 def _excerpt(body: bytes) -> str:
-    text = _SPACES.sub(" ", _TAGS.sub(" ", body.decode("utf-8", "replace"))).strip()
+    source = body[:_EXCERPT_SOURCE_BYTES].decode("utf-8", "replace")
+    text = _SPACES.sub(" ", _TAGS.sub(" ", source)).strip()
     return text if len(text) <= _EXCERPT_CHARS else text[: _EXCERPT_CHARS - 3] + "..."
 
 

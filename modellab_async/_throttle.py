@@ -88,12 +88,15 @@ class Throttle:
             self.stats.budget = max(self._allowance, 0)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Learn from an answer: the window's remaining budget, a 429, a success."""
+        """Learn from an answer: the window's remaining budget, a 429, a success.
+
+        A wait longer than `max_wait` is not imposed on anyone: the request it
+        answers fails at once (see `RetryPolicy`), and the gate stays open.
+        """
         now = anyio.current_time()
         window = rate_limit_window(headers)
-        if window is not None:
+        if window is not None and window[1] <= self._max_wait:
             remaining, reset = window
-            reset = min(reset, self._max_wait)
             # Requests still in flight spend this window's budget too.
             estimate = remaining - (self.stats.in_flight - 1)
             if now + reset > self._window_end + 1.0 or self._allowance is None:
@@ -109,7 +112,8 @@ class Throttle:
             wait = retry_after(headers)
             if wait is None:
                 wait = window[1] if window is not None else 1.0
-            self._closed_until = max(self._closed_until, now + min(wait, self._max_wait))
+            if wait <= self._max_wait:
+                self._closed_until = max(self._closed_until, now + wait)
         elif status < 400 and self._limit < self._max:
             self._resize(self._limit + 1 / self._limit)
 

@@ -79,6 +79,31 @@ class ModelLabError(Exception):
 
     checkpoint: Checkpoint | None = None
 
+    def __str__(self) -> str:
+        # Messages quote the service (error details, body excerpts, paths): a hostile
+        # body must not forge log lines or drive the terminal that shows them.
+        return printable(super().__str__())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from the message and attributes, not by calling `__init__` again
+        # with the message, whose signature differs in `APIError`.
+        return _rebuild, (type(self), self.args), self.__dict__
+
+
+def _rebuild(cls: type[ModelLabError], args: tuple[Any, ...]) -> ModelLabError:
+    return cls.__new__(cls, *args)
+
+
+def printable(text: str) -> str:
+    r"""Return `text` with unprintable characters escaped as `repr` escapes them.
+
+    Newlines become `\n`, an escape character `\x1b`: text from the service
+    cannot start a log line of its own or send sequences to a terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
 
 class ConfigurationError(ModelLabError, ValueError):
     """The client cannot be configured as asked: a key is missing, the site is unknown."""
@@ -184,7 +209,7 @@ class UnsafeRedirectError(TransportError):
 
 
 class DecodeError(ModelLabError):
-    """A response body that is not valid JSON or does not match the documented shape."""
+    """A body that does not match the documented shape, is nested too deeply, or is too large."""
 
 
 class MalformedBodyError(DecodeError):

@@ -235,7 +235,7 @@ def decode_error_body(body: bytes) -> ErrorBody | None:
     """Decode a PAI error body, or return `None` if it is not one (an HTML proxy page)."""
     try:
         decoded = _ERROR_BODY.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     return decoded if decoded.code or decoded.message else None
 

@@ -10,6 +10,7 @@ import pytest
 
 from modellab_async.testing import Dataset, FakeModelLab, generate_dataset
 from tests.resilience.support import API_KEY, APP_KEY
+from tests.scripted import ScriptedServer
 
 RUNS = 10_000
 SEED = 2026
@@ -79,3 +80,10 @@ async def fake(dataset_10k: Dataset) -> AsyncIterator[FakeModelLab]:
     )
     async with FakeModelLab(dataset=copy, seed=SEED, api_key=API_KEY, app_keys=[APP_KEY]) as fake:
         yield fake
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[ScriptedServer]:
+    """A scripted server on 127.0.0.1: each test installs its handler."""
+    async with ScriptedServer() as server:
+        yield server
