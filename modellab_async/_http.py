@@ -10,8 +10,10 @@ import asyncio
 import itertools
 import logging
 import random
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
@@ -19,23 +21,26 @@ import anyio
 import msgspec
 from yarl import URL
 
-from ._config import check_timeout
+from ._config import SecretHeaders, check_timeout
 from ._params import positive
 from ._protocol import REDIRECT_STATUSES, Request, Response, decode, redirect_target
 from ._retry import RetryPolicy, lost_answer
-from ._tasks import TaskHost
+from ._tasks import Job, TaskHost, settle
 from ._throttle import ClientStats, Throttle
 from .errors import (
     APIError,
     ClientStateError,
+    DecodeError,
     ModelLabError,
     NotFoundError,
     RateLimitError,
+    TransportError,
     UnsafeRedirectError,
 )
 
 if TYPE_CHECKING:
     import aiohttp
+    from anyio.streams.memory import MemoryObjectSendStream
 
     from ._transport import ResponseStream, Transport
 
@@ -48,6 +53,8 @@ T = TypeVar("T")
 DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 64
 MAX_REDIRECTS = 5
+#: Chunks of content read ahead of their reader, so that network and disk work overlap.
+READ_AHEAD = 4
 
 
 class Dialect(Protocol):
@@ -166,14 +173,24 @@ class BaseClient:
         return self._tasks
 
     @asynccontextmanager
-    async def _exchange(self, request: Request) -> AsyncIterator[ResponseStream]:
-        """Try `request` once: pass the gate, follow same-origin redirects, raise on errors."""
+    async def _exchange(
+        self, request: Request, *, stream: bool = False, offset: int = 0
+    ) -> AsyncIterator[ResponseStream]:
+        """Try `request` once: pass the gate, follow same-origin redirects, raise on errors.
+
+        `stream` asks for a file's content (see `Transport.open`); `offset` asks
+        for its bytes from there on, with a `Range` header.
+        """
         transport = self._open_transport()
         url, headers = self._dialect.prepare(request)
+        if offset:
+            headers = SecretHeaders({**headers, "Range": f"bytes={offset}-"})
+        # Other requests leave `stream` out: transports written before it still serve them.
+        open_response = partial(transport.open, stream=True) if stream else transport.open
         for _ in range(MAX_REDIRECTS + 1):
             async with (
                 self._throttle.slot(),
-                transport.open(request.method, url, headers) as response,
+                open_response(request.method, url, headers) as response,
             ):
                 self._throttle.observe(response.status, response.headers)
                 if response.status in REDIRECT_STATUSES:
@@ -211,16 +228,14 @@ class BaseClient:
         await anyio.sleep(delay)
         return delay
 
-    async def _fetch(
-        self, request: Request, parse: Callable[[Response], T], max_bytes: int | None = None
-    ) -> T:
+    async def _fetch(self, request: Request, parse: Callable[[Response], T]) -> T:
         """Send `request` and parse its whole answer, retrying as the policy allows."""
         waited = 0.0
         answer_lost = False
         for attempt in itertools.count():
             try:
                 async with self._exchange(request) as stream:
-                    body = await stream.read(max_bytes or self._max_body_size)
+                    body = await stream.read(self._max_body_size)
                     return parse(Response(stream.status, stream.headers, body))
             except ModelLabError as error:
                 if answer_lost and request.method == "DELETE" and isinstance(error, NotFoundError):
@@ -229,29 +244,148 @@ class BaseClient:
                 waited += await self._pause_before_retry(request, attempt, error, waited)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send(self, request: Request, max_bytes: int | None = None) -> Response:
-        return await self._fetch(request, _whole, max_bytes)
+    async def _send(self, request: Request) -> Response:
+        return await self._fetch(request, _whole)
 
     async def _call(self, request: Request, decoder: msgspec.json.Decoder[T]) -> T:
         return await self._fetch(request, lambda response: decode(decoder, response.body, request))
 
-    @asynccontextmanager
-    async def _open(self, request: Request) -> AsyncIterator[ResponseStream]:
-        """Open `request`'s answer for streaming; only what fails before the body is retried."""
-        waited = 0.0
-        async with AsyncExitStack() as stack:
-            for attempt in itertools.count():  # pragma: no branch
-                try:
-                    response = await stack.enter_async_context(self._exchange(request))
-                    break
-                except ModelLabError as error:
-                    waited += await self._pause_before_retry(request, attempt, error, waited)
-            yield response
+    async def _iter_body(
+        self, request: Request, max_bytes: int | None = None
+    ) -> AsyncGenerator[bytes, None]:
+        """Yield the content `request` answers with, as sent; see `_read_content`.
 
-    async def _iter_body(self, request: Request) -> AsyncGenerator[bytes, None]:
-        async with self._open(request) as response:
-            async for chunk in response.iter_chunks():
-                yield chunk
+        A job of the client's reads it, so that closing the client ends the
+        read at once, wherever it stands.
+        """
+        sender, receiver = anyio.create_memory_object_stream[bytes](READ_AHEAD)
+        job = self._task_host().spawn(
+            Job[None](), partial(self._read_content, request, sender, max_bytes)
+        )
+        try:
+            async with receiver:
+                async for chunk in receiver:
+                    yield chunk
+            try:
+                await job.wait()
+            except ClientStateError:
+                raise ClientStateError(
+                    f"{request.describe()}: the client was closed while the content was read"
+                ) from None
+        finally:
+            await settle([job])
+
+    async def _read_content(
+        self, request: Request, sink: MemoryObjectSendStream[bytes], max_bytes: int | None
+    ) -> None:
+        """Send the content `request` answers with into `sink`, trying again as the policy allows.
+
+        After a lost connection the next try asks only for the bytes not yet
+        delivered (`Range`); an answer with the whole content again is read
+        past them. A try that delivers new bytes starts the count of retries
+        afresh.
+        """
+        content = _Content(request, max_bytes)
+        failures = 0
+        waited = 0.0
+        async with sink:
+            while True:
+                delivered = content.delivered
+                try:
+                    async with self._exchange(request, stream=True, offset=delivered) as response:
+                        content.start(response.status, response.headers)
+                        async for chunk in response.iter_chunks():
+                            if fresh := content.take(chunk):
+                                await sink.send(fresh)
+                        content.finish()
+                except ModelLabError as error:
+                    if content.delivered > delivered:
+                        failures, waited = 0, 0.0
+                    waited += await self._pause_before_retry(request, failures, error, waited)
+                    failures += 1
+                else:
+                    return
+
+
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+class _Content:
+    """One file's content read over one or more answers: what was delivered, and checks.
+
+    Every answer after the first must continue the same content: a 206 must
+    start exactly where delivery stopped, and no answer may name another
+    length or `ETag` than the first one did.
+    """
+
+    def __init__(self, request: Request, max_bytes: int | None) -> None:
+        self._request = request
+        self._max_bytes = max_bytes
+        self.delivered = 0
+        self._skip = 0
+        self._size: int | None = None
+        self._etag: str | None = None
+
+    def _refuse(self, reason: str) -> DecodeError:
+        return DecodeError(f"{self._request.describe()}: {reason}")
+
+    def start(self, status: int, headers: Mapping[str, str]) -> None:
+        """Check a new answer and note how many of its first bytes were delivered already."""
+        size: int | None
+        if status == 206:
+            size = self._resumed_size(headers.get("Content-Range", ""))
+            self._skip = 0
+        else:  # the whole content, from its first byte
+            size = _content_length(headers)
+            self._skip = self.delivered
+        etag = headers.get("ETag")
+        if self.delivered and (
+            (size is not None and self._size is not None and size != self._size)
+            or (etag is not None and self._etag is not None and etag != self._etag)
+        ):
+            raise self._refuse("the content changed between tries")
+        self._size = size if self._size is None else self._size
+        self._etag = etag if self._etag is None else self._etag
+        if self._size is not None and self._max_bytes is not None and self._size > self._max_bytes:
+            raise self._refuse(
+                f"content of {self._size} bytes exceeds the {self._max_bytes}-byte limit"
+            )
+
+    def _resumed_size(self, content_range: str) -> int:
+        match = _CONTENT_RANGE.fullmatch(content_range.strip())
+        if match is None:
+            raise self._refuse(f"206 answer with an unusable Content-Range {content_range!r}")
+        first, last, size = (int(group) for group in match.groups())
+        if not self.delivered or first != self.delivered or last != size - 1:
+            raise self._refuse(
+                f"asked for bytes {self.delivered}- but the Content-Range is {content_range!r}"
+            )
+        return size
+
+    def take(self, chunk: bytes) -> bytes:
+        """Return the part of `chunk` not delivered yet, counting it as delivered."""
+        if self._skip:
+            skipped = min(self._skip, len(chunk))
+            self._skip -= skipped
+            chunk = chunk[skipped:]
+        self.delivered += len(chunk)
+        if self._max_bytes is not None and self.delivered > self._max_bytes:
+            raise self._refuse(f"content exceeds the {self._max_bytes}-byte limit")
+        if self._size is not None and self.delivered > self._size:
+            raise self._refuse(f"content longer than the {self._size} bytes announced")
+        return chunk
+
+    def finish(self) -> None:
+        """Check that the answer ended where the content does."""
+        if self._skip:
+            raise self._refuse("the content changed between tries: it is shorter now")
+        if self._size is not None and self.delivered < self._size:
+            raise TransportError(f"{self._request.describe()}: content cut short")
+
+
+def _content_length(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("Content-Length", "")
+    return int(value) if value.isdigit() else None
 
 
 def _whole(response: Response) -> Response:
