@@ -101,6 +101,8 @@ class BaseClient:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks = TaskHost()
+        # The ends content jobs send into: closing them wakes the readers of jobs cancelled early.
+        self._content_senders: set[MemoryObjectSendStream[bytes]] = set()
         self._closed = False
 
     @property
@@ -152,6 +154,8 @@ class BaseClient:
             return
         self._closed = True
         await self._tasks.aclose()
+        for sender in list(self._content_senders):
+            sender.close()  # a job cancelled before it started never closed its own
         if self._transport is not None:
             await self._transport.aclose()
 
@@ -258,10 +262,10 @@ class BaseClient:
         A job of the client's reads it, so that closing the client ends the
         read at once, wherever it stands.
         """
+        host = self._task_host()
         sender, receiver = anyio.create_memory_object_stream[bytes](READ_AHEAD)
-        job = self._task_host().spawn(
-            Job[None](), partial(self._read_content, request, sender, max_bytes)
-        )
+        self._content_senders.add(sender)
+        job = host.spawn(Job[None](), partial(self._read_content, request, sender, max_bytes))
         try:
             async with receiver:
                 async for chunk in receiver:
@@ -274,6 +278,8 @@ class BaseClient:
                 ) from None
         finally:
             await settle([job])
+            sender.close()
+            self._content_senders.discard(sender)
 
     async def _read_content(
         self, request: Request, sink: MemoryObjectSendStream[bytes], max_bytes: int | None

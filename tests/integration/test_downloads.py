@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import anyio
+import anyio.lowlevel
 import pytest
 from aiohttp import web
 
@@ -196,16 +197,16 @@ async def trickle(request: web.Request) -> web.StreamResponse:
     step = len(CONTENT) // 10
     for start in range(0, len(CONTENT), step):
         await response.write(CONTENT[start : start + step])
-        await anyio.sleep(0.1)
+        await anyio.sleep(0.08)
     return response
 
 
 async def test_a_body_that_outlasts_the_timeout_while_flowing_downloads(
     scripted: ScriptedServer, tmp_path: Path
 ) -> None:
-    # 10 pieces 0.1 s apart: a 0.6 s total would expire, a 0.6 s bound per read does not.
+    # 10 pieces 0.08 s apart: a 0.5 s total would expire, a 0.5 s bound per read does not.
     scripted.handler = trickle
-    async with connect(scripted, timeout=0.6, retries=0) as client:
+    async with connect(scripted, timeout=0.5, retries=0) as client:
         written = await client.artifacts.download(1, "weights.pt", tmp_path)
         assert written.read_bytes() == CONTENT
         assert b"".join([chunk async for chunk in client.artifacts.stream(1, "w")]) == CONTENT
@@ -375,3 +376,26 @@ async def test_part_files_of_killed_downloads_are_swept_and_no_others(
     async with connect(scripted) as client:
         written = await client.artifacts.download(1, "runs/42/weights.pt", tmp_path)
     assert sorted(tmp_path.iterdir()) == sorted([written, recent, alive, mine, unrelated])
+
+
+async def test_closing_the_client_as_a_stream_begins_ends_it(scripted: ScriptedServer) -> None:
+    # The close comes before the client's job that reads the content has run at all.
+    scripted.handler = serve
+    errors: list[ClientStateError] = []
+
+    async def read_first(chunks: AsyncIterator[bytes]) -> None:
+        try:
+            await anext(chunks)
+        except ClientStateError as error:
+            errors.append(error)
+
+    with anyio.fail_after(10):
+        async with (
+            connect(scripted) as client,
+            aclosing(client.artifacts.stream(1, "weights.pt")) as chunks,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(read_first, chunks)
+            await anyio.lowlevel.checkpoint()  # the reader spawns the job, which has not run yet
+            await client.aclose()
+    assert len(errors) == 1
