@@ -212,8 +212,8 @@ class Artifacts(Resource):
         failure leaves neither a partial file nor a damaged old one; a file
         replaced keeps its permission bits. A FIFO or device at `dest` (or a
         symlink to one) is refused with `ValueError` before anything is sent.
-        The first download into a folder removes the temporary files that
-        killed downloads left there (see `remove_orphaned_parts`).
+        A client's first download into a folder removes the temporary files
+        that killed downloads left there (see `remove_orphaned_parts`).
 
         `max_bytes` bounds the content (`None`: no bound); a larger one raises
         `DecodeError` and leaves no file behind.
