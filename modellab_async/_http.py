@@ -313,7 +313,8 @@ class BaseClient:
                     return
 
 
-_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+_CONTENT_RANGE = re.compile(r"bytes ([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19})")
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
 
 
 class _Content:
@@ -391,7 +392,7 @@ class _Content:
 
 def _content_length(headers: Mapping[str, str]) -> int | None:
     value = headers.get("Content-Length", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if _CONTENT_LENGTH.fullmatch(value) else None
 
 
 def _whole(response: Response) -> Response:

@@ -216,7 +216,8 @@ class Flaky:
     """Lose the connection halfway through the first answer, then answer as configured.
 
     `ranges` is what later answers do with a `Range` header: "honour" it,
-    "ignore" it (the whole content again), or lie with a wrong `Content-Range`.
+    "ignore" it (the whole content again), or "lie" with a wrong `Content-Range`
+    (or an "absurd" one).
     """
 
     def __init__(self, ranges: str, content: bytes = CONTENT, etag: str = '"v1"') -> None:
@@ -245,6 +246,8 @@ class Flaky:
             start = 0  # claims to start at 0, the whole content again
         size = len(self.content)
         headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
+        if self.ranges == "absurd":
+            headers["Content-Range"] = f"bytes {start}-{'9' * 4400}/{size}"  # past int()'s limit
         return web.Response(body=self.content[start:], status=206, headers=headers)
 
 
@@ -274,10 +277,11 @@ async def test_a_stream_resumes_where_its_reader_stopped(scripted: ScriptedServe
     ("flaky", "reason"),
     [
         (Flaky("lie"), "Content-Range"),
+        (Flaky("absurd"), "Content-Range"),
         (Flaky("honour", etag='"v2"'), "changed"),
         (Flaky("ignore", content=CONTENT[:-1]), "changed"),
     ],
-    ids=["wrong-range", "new-etag", "new-length"],
+    ids=["wrong-range", "absurd-range", "new-etag", "new-length"],
 )
 async def test_a_resumed_answer_that_does_not_continue_the_content_is_refused(
     scripted: ScriptedServer, tmp_path: Path, flaky: Flaky, reason: str
