@@ -11,9 +11,16 @@ from contextlib import AbstractAsyncContextManager
 import aiohttp
 from yarl import URL
 
+from ._config import SecretHeaders
 from .errors import DecodeError, ModelLabError, RequestTimeoutError, TransportError
 
-__all__ = ["AIOHTTP_ERRORS", "AiohttpTransport", "client_timeout", "translate_error"]
+__all__ = [
+    "AIOHTTP_ERRORS",
+    "AiohttpTransport",
+    "client_timeout",
+    "streaming_timeout",
+    "translate_error",
+]
 
 CHUNK_SIZE = 64 * 1024
 
@@ -30,6 +37,23 @@ def client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTime
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     return aiohttp.ClientTimeout(
         total=timeout, connect=min(timeout, 10.0), sock_read=min(timeout, 30.0)
+    )
+
+
+def streaming_timeout(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """Return `timeout` for a body of any size: its connect and per-read bounds, no total.
+
+    A timeout without a per-read bound keeps its total: nothing else would stop
+    a server that stalls.
+    """
+    if timeout.sock_read is None:
+        return timeout
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=timeout.connect,
+        sock_read=timeout.sock_read,
+        sock_connect=timeout.sock_connect,
+        ceil_threshold=timeout.ceil_threshold,
     )
 
 
@@ -117,26 +141,38 @@ class _AiohttpResponse:
 class _Exchange:
     """The context manager `AiohttpTransport.open` returns: sends, then releases the answer."""
 
-    __slots__ = ("_headers", "_method", "_response", "_transport", "_url")
+    __slots__ = ("_headers", "_method", "_response", "_stream", "_transport", "_url")
 
     def __init__(
-        self, transport: AiohttpTransport, method: str, url: URL, headers: Mapping[str, str]
+        self,
+        transport: AiohttpTransport,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        *,
+        stream: bool,
     ) -> None:
         self._transport = transport
         self._method = method
         self._url = url
         self._headers = headers
+        self._stream = stream
         self._response: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> _AiohttpResponse:
         transport = self._transport
+        headers = self._headers
+        if self._stream:
+            headers = SecretHeaders({**headers, "Accept-Encoding": "identity"})
         try:
             self._response = await transport._open_session().request(
                 self._method,
                 self._url,
-                headers=self._headers,
+                headers=headers,
                 allow_redirects=False,
-                timeout=transport._timeout,
+                timeout=transport._stream_timeout if self._stream else transport._timeout,
+                # None keeps the session's own setting for JSON bodies.
+                auto_decompress=False if self._stream else None,
             )
         except AIOHTTP_ERRORS as exc:
             error = translate_error(self._method, self._url, exc)
@@ -166,6 +202,7 @@ class AiohttpTransport:
         self._timeout = client_timeout(timeout)
         self._session = session
         self._owns_session = session is None
+        self._stream_timeout = streaming_timeout(self._timeout)
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -173,9 +210,9 @@ class AiohttpTransport:
         return self._session
 
     def open(
-        self, method: str, url: URL, headers: Mapping[str, str]
+        self, method: str, url: URL, headers: Mapping[str, str], *, stream: bool = False
     ) -> AbstractAsyncContextManager[_AiohttpResponse]:
-        return _Exchange(self, method, url, headers)
+        return _Exchange(self, method, url, headers, stream=stream)
 
     async def aclose(self) -> None:
         if self._owns_session and self._session is not None:

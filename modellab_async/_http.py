@@ -12,7 +12,8 @@ import itertools
 import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
@@ -20,7 +21,9 @@ import anyio
 import msgspec
 from yarl import URL
 
-from ._engine._tasks import Job, TaskHost
+from ._config import SecretHeaders
+from ._content import Content
+from ._engine._tasks import Job, TaskHost, settle
 from ._params import positive
 from ._protocol import REDIRECT_STATUSES, Request, Response, decode, redirect_target
 from ._retry import RetryPolicy, lost_answer
@@ -37,6 +40,8 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectSendStream
+
     from ._transport import ResponseStream, Transport
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_MAX_CONCURRENCY", "BaseClient", "Dialect"]
@@ -48,6 +53,8 @@ T = TypeVar("T")
 DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 64
 MAX_REDIRECTS = 5
+#: Chunks of content read ahead of their reader, so that network and disk work overlap.
+READ_AHEAD = 4
 
 
 class Dialect(Protocol):
@@ -90,6 +97,8 @@ class BaseClient:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks = TaskHost()
+        # The ends content jobs send into: closing them wakes the readers of jobs cancelled early.
+        self._content_senders: set[MemoryObjectSendStream[bytes]] = set()
         self._closed = False
 
     @property
@@ -130,6 +139,8 @@ class BaseClient:
             return
         self._closed = True
         await self._tasks.aclose()
+        for sender in list(self._content_senders):
+            sender.close()  # a job cancelled before it started never closed its own
         await self._transport.aclose()
 
     def _check_open(self) -> None:
@@ -151,16 +162,30 @@ class BaseClient:
 
     @asynccontextmanager
     async def _exchange(
-        self, request: Request, meter: Traffic | None = None
+        self,
+        request: Request,
+        meter: Traffic | None = None,
+        *,
+        stream: bool = False,
+        offset: int = 0,
     ) -> AsyncIterator[ResponseStream]:
-        """Try `request` once: pass the gate, follow same-origin redirects, raise on errors."""
+        """Try `request` once: pass the gate, follow same-origin redirects, raise on errors.
+
+        `meter` counts the request too (a walk's traffic); `stream` asks for a
+        file's content (see `Transport.open`); `offset` asks for its bytes from
+        there on, with a `Range` header.
+        """
         self._check_open()
         transport = self._transport
         url, headers = self._dialect.prepare(request)
+        if offset:
+            headers = SecretHeaders({**headers, "Range": f"bytes={offset}-"})
+        # Other requests leave `stream` out: transports written before it still serve them.
+        open_response = partial(transport.open, stream=True) if stream else transport.open
         for _ in range(MAX_REDIRECTS + 1):
             async with (
                 self._throttle.slot(meter),
-                transport.open(request.method, url, headers) as response,
+                open_response(request.method, url, headers) as response,
             ):
                 self._throttle.observe(response.status, response.headers)
                 if response.status in REDIRECT_STATUSES:
@@ -206,11 +231,7 @@ class BaseClient:
         return delay
 
     async def _fetch(
-        self,
-        request: Request,
-        parse: Callable[[Response], T],
-        max_bytes: int | None = None,
-        meter: Traffic | None = None,
+        self, request: Request, parse: Callable[[Response], T], meter: Traffic | None = None
     ) -> T:
         """Send `request` and parse its whole answer, retrying as the policy allows."""
         waited = 0.0
@@ -218,7 +239,7 @@ class BaseClient:
         for attempt in itertools.count():
             try:
                 async with self._exchange(request, meter) as stream:
-                    body = await stream.read(max_bytes or self._max_body_size)
+                    body = await stream.read(self._max_body_size)
                     return parse(Response(stream.status, stream.headers, body))
             except ModelLabError as error:
                 if answer_lost and request.method == "DELETE" and isinstance(error, NotFoundError):
@@ -227,34 +248,73 @@ class BaseClient:
                 waited += await self._pause_before_retry(request, attempt, error, waited, meter)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send(self, request: Request, max_bytes: int | None = None) -> Response:
-        return await self._fetch(request, _whole, max_bytes)
+    async def _send(self, request: Request) -> Response:
+        return await self._fetch(request, _whole)
 
     async def _call(
         self, request: Request, decoder: msgspec.json.Decoder[T], meter: Traffic | None = None
     ) -> T:
         """Send `request` and decode its answer; `meter` counts it too (a walk's traffic)."""
         return await self._fetch(
-            request, lambda response: decode(decoder, response.body, request), meter=meter
+            request, lambda response: decode(decoder, response.body, request), meter
         )
 
-    @asynccontextmanager
-    async def _open(self, request: Request) -> AsyncIterator[ResponseStream]:
-        """Open `request`'s answer for streaming; only what fails before the body is retried."""
-        waited = 0.0
-        async with AsyncExitStack() as stack:
-            for attempt in itertools.count():  # pragma: no branch
-                try:
-                    response = await stack.enter_async_context(self._exchange(request))
-                    break
-                except ModelLabError as error:
-                    waited += await self._pause_before_retry(request, attempt, error, waited)
-            yield response
+    async def _iter_body(
+        self, request: Request, max_bytes: int | None = None
+    ) -> AsyncGenerator[bytes, None]:
+        """Yield the content `request` answers with, as sent; see `_read_content`.
 
-    async def _iter_body(self, request: Request) -> AsyncGenerator[bytes, None]:
-        async with self._open(request) as response:
-            async for chunk in response.iter_chunks():
-                yield chunk
+        A job of the client's reads it, so that closing the client ends the
+        read at once, wherever it stands.
+        """
+        sender, receiver = anyio.create_memory_object_stream[bytes](READ_AHEAD)
+        job = self._spawn(Job[None](), partial(self._read_content, request, sender, max_bytes))
+        self._content_senders.add(sender)
+        try:
+            async with receiver:
+                async for chunk in receiver:
+                    yield chunk
+            try:
+                await job.wait()
+            except ClientStateError:
+                raise ClientStateError(
+                    f"{request.describe()}: the client was closed while the content was read"
+                ) from None
+        finally:
+            await settle([job])
+            sender.close()
+            self._content_senders.discard(sender)
+
+    async def _read_content(
+        self, request: Request, sink: MemoryObjectSendStream[bytes], max_bytes: int | None
+    ) -> None:
+        """Send the content `request` answers with into `sink`, trying again as the policy allows.
+
+        After a lost connection the next try asks only for the bytes not yet
+        delivered (`Range`); an answer with the whole content again is read
+        past them. A try that delivers new bytes starts the count of retries
+        afresh.
+        """
+        content = Content(request, max_bytes)
+        failures = 0
+        waited = 0.0
+        async with sink:
+            while True:
+                delivered = content.delivered
+                try:
+                    async with self._exchange(request, stream=True, offset=delivered) as response:
+                        content.start(response.status, response.headers)
+                        async for chunk in response.iter_chunks():
+                            if fresh := content.take(chunk):
+                                await sink.send(fresh)
+                        content.finish()
+                except ModelLabError as error:
+                    if content.delivered > delivered:
+                        failures, waited = 0, 0.0
+                    waited += await self._pause_before_retry(request, failures, error, waited)
+                    failures += 1
+                else:
+                    return
 
 
 def _whole(response: Response) -> Response:

@@ -86,11 +86,20 @@ def is_retryable(error: ModelLabError) -> bool:
     return isinstance(error, (TransportError, MalformedBodyError))
 
 
+#: Gateway statuses: a proxy lost the service's answer, so the request's fate is unknown.
+GATEWAY_LOST_STATUSES = frozenset({502, 504})
+
+
 def lost_answer(error: ModelLabError) -> bool:
-    """Whether the request may have been carried out although no success came back."""
-    return isinstance(error, (TransportError, ServerError)) and not isinstance(
-        error, UnsafeRedirectError
-    )
+    """Whether the request may have been carried out although no answer said so.
+
+    True for a lost connection, a timeout or a gateway that lost the service's
+    answer (502, 504); false for a status the service itself sent, such as 500:
+    it says what happened.
+    """
+    if isinstance(error, ServerError):
+        return error.status in GATEWAY_LOST_STATUSES
+    return isinstance(error, TransportError) and not isinstance(error, UnsafeRedirectError)
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,9 +54,14 @@ class Transport(Protocol):
     """
 
     def open(
-        self, method: str, url: URL, headers: Mapping[str, str]
+        self, method: str, url: URL, headers: Mapping[str, str], *, stream: bool = False
     ) -> AbstractAsyncContextManager[ResponseStream]:
-        """Send a request and return a context manager holding the open response."""
+        """Send a request and return a context manager holding the open response.
+
+        `stream=True` marks a file's content, of any size: its body must come
+        as sent, never decoded from a `Content-Encoding` (ask for `identity`),
+        and be bounded by connect and per-read timeouts rather than a total.
+        """
 
     async def aclose(self) -> None:
         """Release what the transport owns."""

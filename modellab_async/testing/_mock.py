@@ -96,8 +96,13 @@ class MockTransport:
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
 
-    def open(self, method: str, url: URL, headers: Mapping[str, str]) -> _MockExchange:
-        """Return the exchange that calls the handler when entered."""
+    def open(
+        self, method: str, url: URL, headers: Mapping[str, str], *, stream: bool = False
+    ) -> _MockExchange:
+        """Return the exchange that calls the handler when entered.
+
+        The body is handed over as the handler returns it, whatever `stream` says.
+        """
         return _MockExchange(self._handler, MockRequest(method, url, headers))
 
     async def aclose(self) -> None:

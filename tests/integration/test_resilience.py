@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
 import pytest
@@ -135,6 +135,47 @@ async def test_a_delete_whose_answer_was_lost_counts_as_done(fake: FakeModelLab)
             await client.runs.get(5)
         with pytest.raises(NotFoundError):  # a plain 404, with nothing lost before, is an error
             await client.runs.delete(5)
+
+
+def delete_answers(first: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Answer the first DELETE as `first` says ("late", or a status), every later one 404."""
+    tries = 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal tries
+        tries += 1
+        if tries > 1:
+            return json_response({"errors": [{"title": "Not Found"}]}, 404)
+        if first == "late":  # carried out, perhaps, but the answer comes after the client gave up
+            await anyio.sleep(1)
+            return web.Response(status=204)
+        return json_response({"errors": [{"title": "Server Error"}]}, int(first))
+
+    return handler
+
+
+@pytest.mark.parametrize("first", ["late", "504"])
+async def test_a_delete_answered_404_after_a_try_of_unknown_fate_is_done(
+    scripted: ScriptedServer, first: str
+) -> None:
+    scripted.handler = delete_answers(first)
+    async with ModelLabClient(
+        API_KEY, APP_KEY, base_url=scripted.url, retries=QUICK, timeout=0.3
+    ) as client:
+        await client.runs.delete(7)
+    assert [seen.method for seen in scripted.seen] == ["DELETE", "DELETE"]
+
+
+@pytest.mark.parametrize("first", ["500", "503"])
+async def test_a_delete_answered_404_after_a_definite_error_is_an_error(
+    scripted: ScriptedServer, first: str
+) -> None:
+    # The service said it failed: a 404 then means the run never existed, not that it went.
+    scripted.handler = delete_answers(first)
+    async with ModelLabClient(API_KEY, APP_KEY, base_url=scripted.url, retries=QUICK) as client:
+        with pytest.raises(NotFoundError):
+            await client.runs.delete(7)
+    assert [seen.method for seen in scripted.seen] == ["DELETE", "DELETE"]
 
 
 async def test_pins_and_stars_are_retried(fake: FakeModelLab) -> None:

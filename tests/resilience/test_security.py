@@ -225,7 +225,7 @@ class RecordingTransport:
 
     @asynccontextmanager
     async def open(
-        self, method: str, url: URL, headers: Mapping[str, str]
+        self, method: str, url: URL, headers: Mapping[str, str], *, stream: bool = False
     ) -> AsyncIterator[_Answer]:
         self.sent.append(url)
         yield _Answer()
