@@ -200,9 +200,9 @@ async def _main(runs: int, projects: int, seed: int, metric: str, dest: Path | N
             console.print(
                 f"A fake Model Lab API is serving {runs:,} runs in {projects} projects at "
                 f"{fake.url}.\nEach step shows a command and its output. To run them yourself, "
-                f"start the same fake in another shell with `{fake_server_command(runs, projects, seed)}`, "
-                f"paste the export lines it prints, and run them in a folder of your own. "
-                f"The demo writes its files {where}.",
+                f"start the same fake in another shell with "
+                f"`{fake_server_command(runs, projects, seed)}`,\npaste the export lines it "
+                f"prints, and run them in a folder of your own. The demo writes its files {where}.",
                 markup=False,
             )
             steps = _Demo(client, console, folder)

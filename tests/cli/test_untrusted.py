@@ -19,7 +19,7 @@ from modellab_async.cli._artifacts import MAX_DEPTH
 from modellab_async.testing import Param, generate_dataset
 from tests.cli.conftest import FakeModellab, Modellab, threaded, threaded_fake
 from tests.cli.test_process import read_until_closed
-from tests.scripted import API, ScriptedServer, json_response, run_resource
+from tests.scripted import API, Handler, ScriptedServer, json_response, run_resource
 
 TIMEOUT = 30
 CLEAR_SCREEN = "\x1b[2J"
@@ -31,6 +31,7 @@ HOSTILE_NAMES = (
     "[bold red]loud",
     "tab\there, newline\nthere, \u202eright-to-left",
 )
+LISTINGS_ALLOWED = 200
 RAW_CONTROLS = (CLEAR_SCREEN, SET_CLIPBOARD, "\x1b]8;", "\u202e", "\x07")
 
 
@@ -106,29 +107,41 @@ def listing(*entries: tuple[str, bool]) -> web.Response:
     return json_response({"data": {"id": "5", "type": "artifacts", "attributes": attributes}})
 
 
-async def cyclic_tree(request: web.Request) -> web.StreamResponse:
-    """Run 5's folders: `loop` lists itself, `a` and `a/b` list each other, `deep` never ends."""
-    if request.path == f"{API}/runs/5":
-        return json_response({"data": run_resource(5)})
-    if request.path == f"{API}/artifacts/content":
-        return web.Response(body=b"ok")
-    folder = request.query.get("path", "")
-    if folder == "":
-        return listing(("loop", True), ("a", True), ("deep", True), ("top.txt", False))
-    if folder == "loop":
-        return listing(("loop", True), ("loop/in.txt", False))
-    if folder == "a":
-        return listing(("a/b", True))
-    if folder == "a/b":
-        return listing(("a", True), ("a/b/leaf.txt", False))
-    return listing((f"{folder}/d", True))  # under deep/: always one more level
+def cyclic_tree() -> Handler:
+    """Run 5's folders: `loop` lists itself, `a` and `a/b` list each other, `deep` never ends.
+
+    After `LISTINGS_ALLOWED` listings it answers 418, so a walk that would not end fails.
+    """
+    listings = 0
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        nonlocal listings
+        if request.path == f"{API}/runs/5":
+            return json_response({"data": run_resource(5)})
+        if request.path == f"{API}/artifacts/content":
+            return web.Response(body=b"ok")
+        listings += 1
+        if listings > LISTINGS_ALLOWED:
+            return web.Response(status=418)
+        folder = request.query.get("path", "")
+        if folder == "":
+            return listing(("loop", True), ("a", True), ("deep", True), ("top.txt", False))
+        if folder == "loop":
+            return listing(("loop", True), ("loop/in.txt", False))
+        if folder == "a":
+            return listing(("a/b", True))
+        if folder == "a/b":
+            return listing(("a", True), ("a/b/leaf.txt", False))
+        return listing((f"{folder}/d", True))  # under deep/: always one more level
+
+    return answer
 
 
 @pytest.mark.parametrize("command", ["ls", "download"])
 def test_a_tree_that_lists_itself_ends_and_says_what_it_skipped(
     command: str, tmp_path: Path
 ) -> None:
-    server = ScriptedServer(cyclic_tree)
+    server = ScriptedServer(cyclic_tree())
     with threaded(server) as served:
         modellab = Modellab(url=served.url)
         args = ("ls", "--run", "5", "-r") if command == "ls" else ("download", "5", str(tmp_path))
