@@ -188,6 +188,7 @@ class BaseClient:
                 open_response(request.method, url, headers) as response,
             ):
                 self._throttle.observe(response.status, response.headers)
+                logger.debug("%s: HTTP %d", request.describe(), response.status)
                 if response.status in REDIRECT_STATUSES:
                     location = response.headers.get("Location")
                     url = redirect_target(url, location, self._dialect.origin)
@@ -226,6 +227,13 @@ class BaseClient:
             attempt + 1,
             self._retry.retries,
             delay,
+            # For handlers that show progress (the command line's status line).
+            extra={
+                "attempt": attempt + 2,
+                "attempts": self._retry.retries + 1,
+                "delay": delay,
+                "error": error,
+            },
         )
         await anyio.sleep(delay)
         return delay

@@ -9,27 +9,24 @@ from ._artifacts import artifacts
 from ._demo import demo
 from ._fake_server import fake_server
 from ._projects import projects
-from ._run import Settings
+from ._run import global_options
 from ._runs import runs
 
 __all__ = ["app"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="Send requests here instead of the site in DD_SITE (a proxy, a fake server).",
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    params=global_options(from_environment=True),
 )
 @click.version_option(__version__, prog_name="modellab")
-@click.pass_context
-def app(ctx: click.Context, base_url: str | None) -> None:
+def app() -> None:
     """Query the Datadog Model Lab API: runs, projects, facets and artifacts.
 
     Keys come from DD_API_KEY and DD_APP_KEY, the site from DD_SITE
-    (default datadoghq.com). Try it offline first: modellab demo
+    (default datadoghq.com). The global options may also follow the command
+    (modellab runs list --base-url URL). Try it offline first: modellab demo
     """
-    ctx.obj = Settings(base_url=base_url)
 
 
 for command in (runs, projects, artifacts, demo, fake_server):

@@ -15,31 +15,51 @@ from .. import ModelLabClient
 from ._emit import emit
 from ._options import output_options
 from ._output import Output
-from ._progress import byte_bars, show_progress
-from ._run import CommandError, client_command
+from ._progress import STDERR, byte_bars, show_progress
+from ._run import ClientGroup, CommandError, client_command
+from ._text import first_names, printable
 from ._views import ARTIFACTS, RunFile
 
-__all__ = ["DownloadedTree", "artifacts", "download_run_artifacts", "run_files"]
+__all__ = ["MAX_DEPTH", "DownloadedTree", "artifacts", "download_run_artifacts", "run_files"]
 
 DEFAULT_CONCURRENCY = 8
+#: How many folders deep `run_files` descends: a service whose folders list
+#: ever deeper ones cannot keep a walk going forever.
+MAX_DEPTH = 32
 
 
-@click.group()
+@click.group(cls=ClientGroup)
 def artifacts() -> None:
     """Artifact files: list them, fetch one, or download a run's whole tree."""
+
+
+def _say_skipped(kind: str, folders: list[str]) -> None:
+    if folders:
+        named = first_names([repr(folder) for folder in folders])
+        STDERR.console.print(f"modellab: skipped {len(folders)} {kind}: {named}", markup=False)
 
 
 async def run_files(
     client: ModelLabClient, run_id: int, path: str | None = None, *, recursive: bool = False
 ) -> list[RunFile]:
-    """List a run's files and folders under `path`; `recursive` descends into every folder."""
+    """List a run's files and folders under `path`; `recursive` descends into every folder.
+
+    Each folder is listed once and at most `MAX_DEPTH` levels down, so a tree
+    that lists itself ends; one line on stderr names the folders skipped.
+    Each path is returned once.
+    """
     project_id = (await client.runs.get(run_id)).attributes.project_id
-    found: list[RunFile] = []
-    folders: list[str | None] = [path]
+    found: dict[str, RunFile] = {}
+    seen = {(path or "").strip("/")}
+    repeated: list[str] = []
+    too_deep: list[str] = []
+    folders: list[tuple[str | None, int]] = [(path, 0)]
     while folders:
-        listing = await client.runs.artifacts(run_id, folders.pop())
+        folder, depth = folders.pop()
+        listing = await client.runs.artifacts(run_id, folder)
         for entry in listing.attributes.files:
-            found.append(
+            found.setdefault(
+                entry.path,
                 RunFile(
                     run_id=run_id,
                     project_id=project_id,
@@ -47,11 +67,21 @@ async def run_files(
                     artifact_path=listing.artifact_path(entry),
                     is_dir=entry.is_dir,
                     file_size=entry.file_size,
-                )
+                ),
             )
-            if recursive and entry.is_dir:
-                folders.append(entry.path)
-    return sorted(found, key=lambda file: file.path)
+            if not (recursive and entry.is_dir):
+                continue
+            key = entry.path.strip("/")
+            if key in seen:
+                repeated.append(entry.path)
+            elif depth >= MAX_DEPTH:
+                too_deep.append(entry.path)
+            else:
+                seen.add(key)
+                folders.append((entry.path, depth + 1))
+    _say_skipped("folders listed already (the tree has a cycle)", repeated)
+    _say_skipped(f"folders more than {MAX_DEPTH} levels deep", too_deep)
+    return sorted(found.values(), key=lambda file: file.path)
 
 
 def _inside(dest: Path, relative: str) -> Path:
@@ -143,16 +173,19 @@ async def list_artifacts(
     "--output",
     "-o",
     type=click.Path(allow_dash=True),
-    default="-",
-    show_default=True,
-    help="File or existing folder to write; - is stdout.",
+    help="File or existing folder to write; - is stdout, the default when it is not a terminal.",
 )
 @client_command
 async def get_artifact(
-    client: ModelLabClient, /, *, project_id: int, artifact_path: str, output: str
+    client: ModelLabClient, /, *, project_id: int, artifact_path: str, output: str | None
 ) -> None:
     """Fetch one file (an `artifact_path` as `artifacts ls` shows it) to stdout or a path."""
-    if output != "-":
+    if output is None and sys.stdout.isatty():
+        raise click.UsageError(
+            "an artifact may be binary: write it to a file with -o PATH, "
+            "or give -o - to print it on the terminal anyway"
+        )
+    if output is not None and output != "-":
         written = await client.artifacts.download(project_id, artifact_path, output)
         click.echo(str(written))
         return
@@ -186,6 +219,6 @@ async def download(client: ModelLabClient, /, *, run_id: int, dest: Path, concur
             client, run_id, dest, concurrency=concurrency, on_progress=advance
         )
     for path in tree.paths:
-        click.echo(str(path))
+        click.echo(printable(str(path)) if sys.stdout.isatty() else str(path))
     if show_progress():
         click.echo(f"Downloaded {len(tree.paths)} files ({tree.size:,} bytes) to {dest}", err=True)

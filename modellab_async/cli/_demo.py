@@ -1,14 +1,17 @@
 """`modellab demo`: a realistic session against the bundled fake server, offline.
 
 It serves a seeded dataset of tens of thousands of runs on 127.0.0.1, then,
-through the public client only, streams every run of a project, ranks them by
-a metric, compares the best runs' params, reads the project's facets and
-downloads the best run's artifacts, printing the `modellab` command for each step.
+through the public client only, lists the projects, streams every run of one
+into a file, ranks the runs by a metric, shows the best one, reads the
+project's facets and downloads the best run's artifacts. Each step prints the
+`modellab` command that produces the output shown, as `modellab fake-server`
+(serving the same dataset) answers it when run in the demo's folder.
 """
 
 from __future__ import annotations
 
 import heapq
+import shlex
 import tempfile
 import time
 from collections.abc import Iterator
@@ -16,27 +19,31 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import msgspec
 from rich.console import Console
 
 from .. import ModelLabClient, Run, RunStatus
 from ..frames import RUNS, Row
 from ._artifacts import download_run_artifacts
-from ._emit import emit
+from ._emit import emit, emit_listing
+from ._fake_server import DEFAULT_PROJECTS, DEFAULT_RUNS, DEFAULT_SEED, generate_fake
 from ._output import Format, Output, View
-from ._progress import byte_bars, item_bars, show_progress, track_pages
-from ._run import run
-from ._views import FACET_KEYS, FACET_VALUES, PROJECT_LIST
+from ._progress import byte_bars, show_progress
+from ._run import CommandError, run
+from ._views import FACET_KEYS, FACET_VALUES, PROJECT_LIST, RUN, RUN_LIST
 
 __all__ = ["demo"]
 
 TOP = 5
 TABLE = Output(Format.TABLE)
+RUNS_FILE = "runs.jsonl"
 
 
 @contextmanager
 def _folder(dest: Path | None) -> Iterator[Path]:
-    """Yield `dest`, or a temporary folder removed on exit."""
+    """Yield `dest`, created if need be, or a temporary folder removed on exit."""
     if dest is not None:
+        dest.mkdir(parents=True, exist_ok=True)
         yield dest
         return
     with tempfile.TemporaryDirectory(prefix="modellab-demo-") as temporary:
@@ -50,48 +57,78 @@ def _latest(run: Run, metric: str) -> float | None:
     return next((m.latest for m in run.attributes.metric_summaries if m.key == metric), None)
 
 
-class _Demo:
-    """The demo's steps, each printing the command a user would type for it."""
+def _best(runs: Iterator[Run], metric: str) -> list[Run]:
+    """Return the `TOP` completed runs with the highest final `metric`, best first."""
+    best: list[tuple[float, int, Run]] = []
+    for item in runs:
+        value = _latest(item, metric)
+        if value is not None:
+            entry = (value, -int(item.id), item)
+            (heapq.heappushpop if len(best) >= TOP else heapq.heappush)(best, entry)
+    return [item for _, _, item in sorted(best, key=lambda entry: entry[:2], reverse=True)]
 
-    def __init__(self, client: ModelLabClient, console: Console) -> None:
+
+def fake_server_command(runs: int, projects: int, seed: int) -> str:
+    """Return the `modellab fake-server` command that serves the same dataset."""
+    options = [
+        f"--{name} {value}"
+        for name, value, default in (
+            ("runs", runs, DEFAULT_RUNS),
+            ("projects", projects, DEFAULT_PROJECTS),
+            ("seed", seed, DEFAULT_SEED),
+        )
+        if value != default
+    ]
+    return " ".join(["modellab fake-server", *options])
+
+
+class _Demo:
+    """The demo's steps: each prints a title, the command, then that command's output."""
+
+    def __init__(self, client: ModelLabClient, console: Console, folder: Path) -> None:
         self.client = client
         self.console = console
+        self.folder = folder
 
-    def step(self, title: str, command: str) -> None:
-        self.console.print(f"\n[bold]{title}[/bold]\n[dim]$ {command}[/dim]")
+    def step(self, title: str, *command: str) -> None:
+        self.console.print(f"\n{title}", style="bold", markup=False)
+        if command:
+            self.console.print(
+                f"$ {shlex.join(['modellab', *command])}", style="cyan", markup=False
+            )
+
+    def note(self, text: str) -> None:
+        """Say something that is not a command's output, as a shell comment."""
+        self.console.print(f"# {text}", style="dim", markup=False)
 
     async def projects(self) -> int:
-        self.step("Projects", "modellab projects list")
+        self.step("The projects", "projects", "list", "--format", "table")
         listing = await self.client.projects.list().collect()
         await emit(listing, PROJECT_LIST, TABLE)
         return int(listing[0].id)
 
-    async def top_runs(self, project_id: int, metric: str) -> list[Run]:
+    async def stream_runs(self, project_id: int) -> Path:
+        target = self.folder / RUNS_FILE
         self.step(
-            f"Every run of project {project_id}, streamed page by page; "
-            f"the {TOP} completed runs with the best final {metric}",
-            f"modellab runs list --project {project_id} --format jsonl > runs.jsonl",
+            f"Every run of project {project_id}, streamed page by page into a file",
+            *("runs", "list", "--project", str(project_id), "--format", "jsonl", "-o", RUNS_FILE),
         )
-        best: list[tuple[float, int, Run]] = []
-        seen = 0
-        with item_bars(enabled=show_progress()) as bars:
-            pages = self.client.runs.list(project_id=project_id).pages()
-            async for page in track_pages(pages, bars, "runs"):
-                seen += len(page.items)
-                for item in page.items:
-                    value = _latest(item, metric)
-                    if value is not None:
-                        entry = (value, -int(item.id), item)
-                        (heapq.heappushpop if len(best) >= TOP else heapq.heappush)(best, entry)
-        self.console.print(f"Streamed {seen:,} runs.")
-        return [item for _, _, item in sorted(best, key=lambda entry: entry[:2], reverse=True)]
+        listing = self.client.runs.list(project_id=project_id)
+        await emit_listing(
+            listing, RUN_LIST, Output(Format.JSONL, str(target)), description="runs", limit=None
+        )
+        with target.open("rb") as lines:
+            count = sum(1 for _ in lines)
+        self.note(f"{RUNS_FILE}: {count:,} runs, one JSON object per line")
+        return target
 
-    async def compare(self, project_id: int, top: list[Run], metric: str) -> None:
-        self.step(
-            "Their params side by side (or load every run into pandas or polars via Parquet)",
-            f"modellab runs list --project {project_id} --status completed "
-            "--format parquet -o runs.parquet",
-        )
+    async def rank(self, runs_file: Path, project_id: int, metric: str) -> list[Run]:
+        self.step(f"The {TOP} completed runs with the best final {metric}, ranked from {RUNS_FILE}")
+        decoder = msgspec.json.Decoder(Run)
+        with runs_file.open("rb") as lines:
+            top = _best((decoder.decode(line) for line in lines), metric)
+        if not top:
+            raise CommandError(f"no completed run of project {project_id} logged {metric!r}")
         rows = [RUNS.row(item) for item in top]
         params = sorted({name for row in rows for name in row if name.startswith("param.")})
         columns = ("id", "name", f"metric.{metric}.latest", *params)
@@ -100,70 +137,100 @@ class _Demo:
             return ({name: row.get(name) for name in columns},)
 
         await emit(rows, View(shown, columns=columns), TABLE)
+        self.note(
+            "ranked by the demo in Python; to load every run into pandas or polars instead: "
+            f"modellab runs list --project {project_id} --format parquet -o runs.parquet "
+            '(needs pip install "modellab-async[arrow]")'
+        )
+        return top
+
+    async def best(self, run_id: int) -> None:
+        self.step(
+            f"The best of them, run {run_id}", "runs", "get", str(run_id), "--format", "table"
+        )
+        await emit([await self.client.runs.get(run_id)], RUN, TABLE)
 
     async def facets(self, project_id: int, metric: str) -> None:
-        self.step("Facets of the project's runs", f"modellab runs facets {project_id}")
+        project = str(project_id)
+        self.step(
+            "What the project's runs can be filtered on",
+            "runs",
+            "facets",
+            project,
+            "--format",
+            "table",
+        )
         await emit([await self.client.runs.facet_keys(project_id)], FACET_KEYS, TABLE)
         self.step(
-            f"How {metric} ranges across the runs",
-            f"modellab runs facets {project_id} --type metric --name {metric}",
+            f"How {metric} ranges across them",
+            *("runs", "facets", project, "--type", "metric", "--name", metric, "--format", "table"),
         )
         values = await self.client.runs.facet_values(project_id, "metric", metric)
         await emit([values], FACET_VALUES, TABLE)
 
-    async def download(self, run_id: int, dest: Path) -> None:
-        self.step(f"The artifacts of run {run_id}", f"modellab artifacts download {run_id} {dest}")
+    async def download(self, run_id: int) -> None:
+        dest = f"run-{run_id}"
+        self.step(f"The artifacts of run {run_id}", "artifacts", "download", str(run_id), dest)
         with byte_bars(enabled=show_progress()) as bars:
             task = bars.add_task(f"run {run_id}", total=None)
 
             def advance(total: int, done: int) -> None:
                 bars.update(task, total=total, completed=done)
 
-            tree = await download_run_artifacts(self.client, run_id, dest, on_progress=advance)
+            tree = await download_run_artifacts(
+                self.client, run_id, self.folder / dest, on_progress=advance
+            )
         for path in tree.paths:
-            self.console.print(f"  {path.relative_to(dest)}  ({path.stat().st_size:,} bytes)")
+            self.console.print(str(path.relative_to(self.folder)), markup=False)
 
 
 async def _main(runs: int, projects: int, seed: int, metric: str, dest: Path | None) -> None:
-    from ..testing import FakeModelLab  # noqa: PLC0415  # aiohttp.web, only for the demo
-
     console = Console(highlight=False, soft_wrap=True)
     started = time.perf_counter()
-    async with FakeModelLab(runs=runs, projects=projects, seed=seed) as fake:
-        console.print(
-            f"A fake Model Lab API is serving {runs:,} runs in {projects} projects at {fake.url}."
-        )
-        async with ModelLabClient(
-            base_url=fake.url, api_key=fake.api_key, app_key=fake.app_key
-        ) as client:
-            steps = _Demo(client, console)
+    async with (
+        generate_fake(runs, projects, seed) as fake,
+        ModelLabClient(base_url=fake.url, api_key=fake.api_key, app_key=fake.app_key) as client,
+    ):
+        with _folder(dest) as folder:
+            where = (
+                f"in {folder}"
+                if dest is not None
+                else f"in a temporary folder, {folder}, removed at the end (--dest DIR keeps it)"
+            )
+            console.print(
+                f"A fake Model Lab API is serving {runs:,} runs in {projects} projects at "
+                f"{fake.url}.\nEach step shows a command and its output. To run them yourself, "
+                f"start the same fake in another shell with "
+                f"`{fake_server_command(runs, projects, seed)}`,\npaste the export lines it "
+                f"prints, and run them in a folder of your own. The demo writes its files {where}.",
+                markup=False,
+            )
+            steps = _Demo(client, console, folder)
             project_id = await steps.projects()
-            top = await steps.top_runs(project_id, metric)
-            await steps.compare(project_id, top, metric)
+            runs_file = await steps.stream_runs(project_id)
+            top = await steps.rank(runs_file, project_id, metric)
+            await steps.best(int(top[0].id))
             await steps.facets(project_id, metric)
-            with _folder(dest) as folder:
-                await steps.download(int(top[0].id), folder)
+            await steps.download(int(top[0].id))
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. The same commands work on the real API:\n"
+        "  unset MODELLAB_BASE_URL\n"
         "  export DD_API_KEY=<api key> DD_APP_KEY=<application key> DD_SITE=<e.g. datadoghq.eu>\n"
         "  modellab projects list\n"
-        "  modellab runs list --project <id> --status completed --limit 20 --format table\n"
-        "Or keep a fake running with `modellab fake-server --port 8126` and add "
-        "`--base-url http://127.0.0.1:8126` (keys: fake-api-key, fake-app-key)."
+        "  modellab runs list --project <id> --status completed --limit 20 --format table",
+        markup=False,
     )
 
 
-@click.command()
-@click.option("--runs", default=30_000, show_default=True, type=click.IntRange(min=100))
-@click.option("--projects", default=5, show_default=True, type=click.IntRange(1, 50))
-@click.option("--seed", default=0, show_default=True, help="Seed of the generated dataset.")
-@click.option(
-    "--metric", default="accuracy", show_default=True, help="Rank runs by its final value."
-)
+@click.command(context_settings={"show_default": True})
+@click.option("--runs", default=DEFAULT_RUNS, type=click.IntRange(min=100))
+@click.option("--projects", default=DEFAULT_PROJECTS, type=click.IntRange(1, 50))
+@click.option("--seed", default=DEFAULT_SEED, help="Seed of the generated dataset.")
+@click.option("--metric", default="accuracy", help="Rank runs by its final value.")
 @click.option(
     "--dest",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Keep the downloaded artifacts here (default: a temporary folder, removed after).",
+    help="Keep the demo's files here (default: a temporary folder, removed after).",
 )
 def demo(runs: int, projects: int, seed: int, metric: str, dest: Path | None) -> None:
     """Try modellab offline: a fake server with a seeded dataset, and a typical session."""

@@ -7,15 +7,24 @@ value to what that argument takes, so a listing command passes them on as is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import click
 
 from .. import RunStatus
+from ..resources.projects import SORT_FIELDS as PROJECT_SORT_FIELDS
+from ..resources.runs import SORT_FIELDS as RUN_SORT_FIELDS
 from ._output import Format
 
-__all__ = ["LISTING_OPTIONS", "PROJECT_OPTIONS", "RUN_OPTIONS", "listing_options", "output_options"]
+__all__ = [
+    "LISTING_OPTIONS",
+    "PROJECT_OPTIONS",
+    "RUN_OPTIONS",
+    "choice",
+    "listing_options",
+    "output_options",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,9 +41,22 @@ def _id_list(
 
 
 _ID = click.IntRange(min=1)
-_SORT_HELP = "FIELD, or -FIELD for descending: name, created_at, updated_at (runs: also duration)."
 
-#: Every listing option, keyed by the library keyword argument it feeds.
+
+def choice(values: Iterable[str]) -> click.Choice[str]:
+    """Return a case-insensitive choice among `values` (`--status Completed` is `completed`)."""
+    return click.Choice(list(values), case_sensitive=False)
+
+
+def _sort_option(fields: Iterable[str]) -> Callable[[F], F]:
+    names = ", ".join(sorted(fields))
+    return click.option(
+        "--sort", metavar="FIELD", help=f"FIELD, or -FIELD for descending: one of {names}."
+    )
+
+
+#: Every listing option, keyed by the library keyword argument it feeds (`project_sort`
+#: feeds `sort` with the fields projects sort by).
 LISTING_OPTIONS: dict[str, Callable[[F], F]] = {
     "ids": click.option(
         "--id",
@@ -46,9 +68,7 @@ LISTING_OPTIONS: dict[str, Callable[[F], F]] = {
     ),
     "query": click.option("--query", "-q", help="Text searched in names and descriptions."),
     "owner_id": click.option("--owner", "owner_id", metavar="UUID", help="The owner's id."),
-    "status": click.option(
-        "--status", type=click.Choice([str(s) for s in RunStatus]), help="Run status."
-    ),
+    "status": click.option("--status", type=choice(str(s) for s in RunStatus), help="Run status."),
     "project_id": click.option("--project", "project_id", type=_ID, help="Runs of this project."),
     "tags": click.option(
         "--tag",
@@ -80,7 +100,8 @@ LISTING_OPTIONS: dict[str, Callable[[F], F]] = {
         default=None,
         help="Add runs whose descendants match.",
     ),
-    "sort": click.option("--sort", metavar="FIELD", help=_SORT_HELP),
+    "sort": _sort_option(RUN_SORT_FIELDS),
+    "project_sort": _sort_option(PROJECT_SORT_FIELDS),
     "limit": click.option("--limit", type=click.IntRange(min=0), help="Stop after this many."),
     "page_size": click.option(
         "--page-size", type=click.IntRange(1, 100), help="Items per request (default 100)."
@@ -97,8 +118,8 @@ LISTING_OPTIONS: dict[str, Callable[[F], F]] = {
     ),
 }
 
-RUN_OPTIONS = tuple(LISTING_OPTIONS)
-PROJECT_OPTIONS = ("query", "owner_id", "tags", "sort", "limit", "page_size", "start_page")
+RUN_OPTIONS = tuple(name for name in LISTING_OPTIONS if name != "project_sort")
+PROJECT_OPTIONS = ("query", "owner_id", "tags", "project_sort", "limit", "page_size", "start_page")
 
 
 def listing_options(names: Sequence[str]) -> Callable[[F], F]:
@@ -121,7 +142,7 @@ def output_options(*, parquet: bool = False) -> Callable[[F], F]:
     format_option = click.option(
         "--format",
         "fmt",
-        type=click.Choice([str(f) for f in formats]),
+        type=choice(str(f) for f in formats),
         help="Output format (default: table on a terminal, else jsonl).",
     )
     output_option = click.option(

@@ -1,9 +1,16 @@
 """Output formats: JSON lines as pages arrive, CSV, a terminal table, and Parquet.
 
 JSON lines carry the API's objects as they are, one per line, flushed after
-each page. CSV and the table flatten each record into rows (see `View`) and
-need every row first, for the union of their columns. Parquet is for
-listings of runs and projects, with the typed columns of their DataFrames.
+each page. CSV and the table flatten each record into rows (see `View`). CSV
+is written page by page too: its columns are those of the first page, and a
+column first seen later is left out, with one line on stderr naming it. The
+table needs every row first, to size its columns. Parquet is for listings of
+runs and projects, with the typed columns of their DataFrames.
+
+What the service sends is data, never markup or terminal commands: table cells
+are plain rich `Text`, and on a terminal control characters are shown escaped
+(`printable`). Written to a file or a pipe, CSV keeps every character as sent,
+quoted as RFC 4180 asks, and JSON lines escape control characters as JSON does.
 """
 
 from __future__ import annotations
@@ -22,11 +29,14 @@ import click
 import msgspec
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .. import Page, Project, Run
 from ..frames import Cell, Row, to_arrow
+from ._progress import STDERR
+from ._text import first_names, printable, printable_json_lines
 
-__all__ = ["Format", "Output", "View", "write_listing", "write_records"]
+__all__ = ["Format", "Output", "View", "say_done", "write_listing", "write_records"]
 
 T = TypeVar("T")
 FrameItem = TypeVar("FrameItem", Run, Project)
@@ -60,9 +70,14 @@ class Output:
         return cls(chosen, path)
 
     @property
+    def to_terminal(self) -> bool:
+        """Whether the records go to a terminal, which must not see raw control characters."""
+        return self.path == "-" and sys.stdout.isatty()
+
+    @property
     def streams_to_terminal(self) -> bool:
         """Whether records go to a terminal as they arrive (where a progress bar would garble them)."""
-        return self.format is Format.JSONL and self.path == "-" and sys.stdout.isatty()
+        return self.format in (Format.JSONL, Format.CSV) and self.to_terminal
 
     @contextmanager
     def open(self) -> Iterator[IO[bytes]]:
@@ -91,6 +106,12 @@ class View(Generic[T]):
 _encoder = msgspec.json.Encoder()
 
 
+def say_done(message: str) -> None:
+    """Confirm a change in one line on a terminal; a script reading stdout gets nothing."""
+    if sys.stdout.isatty():
+        click.echo(message)
+
+
 def _csv_cell(cell: Cell) -> str:
     if cell is None:
         return ""
@@ -106,12 +127,15 @@ def _table_cell(cell: Cell) -> str:
         return f"{cell:.6g}"
     if isinstance(cell, datetime):
         return cell.strftime("%Y-%m-%d %H:%M:%S")
-    return _csv_cell(cell)
+    return printable(_csv_cell(cell))
 
 
-async def _jsonl(batches: AsyncIterable[Sequence[Any]], stream: IO[bytes]) -> None:
+async def _jsonl(
+    batches: AsyncIterable[Sequence[Any]], stream: IO[bytes], *, terminal: bool
+) -> None:
     async for batch in batches:
-        stream.write(_encoder.encode_lines(batch))
+        lines = _encoder.encode_lines(batch)
+        stream.write(printable_json_lines(lines.decode()).encode() if terminal else lines)
         stream.flush()
 
 
@@ -120,18 +144,42 @@ def _columns(rows: Sequence[Row], order: Callable[[Iterable[str]], list[str]] | 
     return order(seen) if order is not None else list(seen)
 
 
-def _csv(rows: Sequence[Row], view: View[Any], stream: IO[bytes]) -> None:
+async def _csv(
+    batches: AsyncIterable[Sequence[T]], view: View[T], stream: IO[bytes], *, terminal: bool
+) -> None:
+    """Write CSV batch by batch, with the columns of the first batch that has rows."""
+    cell = (lambda value: printable(_csv_cell(value))) if terminal else _csv_cell
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    columns: list[str] = []
+    left_out: dict[str, None] = {}
     try:
-        columns = _columns(rows, view.order)
-        writer = csv.writer(text)
-        writer.writerow(columns)
-        writer.writerows([_csv_cell(row.get(name)) for name in columns] for row in rows)
+        async for batch in batches:
+            rows = [row for item in batch for row in view.rows(item)]
+            if not rows:
+                continue
+            if not columns:
+                columns = _columns(rows, view.order)
+                writer.writerow([cell(name) for name in columns])
+            known = set(columns)
+            left_out.update(
+                dict.fromkeys(name for row in rows for name in row if name not in known)
+            )
+            writer.writerows([cell(row.get(name)) for name in columns] for row in rows)
+            stream.flush()
     finally:
         text.detach()  # leave the stream (perhaps stdout) open
+    if left_out:
+        STDERR.console.print(
+            f"modellab: CSV has the columns of the first page; {len(left_out)} seen only later "
+            f"were left out ({first_names(list(left_out))}); --format jsonl or parquet "
+            "keeps every field",
+            markup=False,
+        )
 
 
 def _table(rows: Sequence[Row], view: View[Any], stream: IO[bytes]) -> None:
+    """Draw rows as a rich table; every cell and header is plain text, never markup."""
     text = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
     try:
         # Off a terminal nothing limits the width, so show every cell in full.
@@ -140,7 +188,7 @@ def _table(rows: Sequence[Row], view: View[Any], stream: IO[bytes]) -> None:
             for row in rows:
                 table = Table("field", "value", show_header=False, box=None)
                 for name, cell in row.items():
-                    table.add_row(name, _table_cell(cell))
+                    table.add_row(Text(printable(name)), Text(_table_cell(cell)))
                 console.print(table)
             return
         columns = list(view.columns) if view.columns is not None else _columns(rows, view.order)
@@ -149,9 +197,11 @@ def _table(rows: Sequence[Row], view: View[Any], stream: IO[bytes]) -> None:
         for index, name in enumerate(columns):
             widest = max([len(name), *(len(line[index]) for line in cells)])
             # On a narrow terminal long cells are cut short; short ones stay whole.
-            table.add_column(name, no_wrap=True, overflow="ellipsis", min_width=min(widest, 10))
+            table.add_column(
+                Text(printable(name)), no_wrap=True, overflow="ellipsis", min_width=min(widest, 10)
+            )
         for line in cells:
-            table.add_row(*line)
+            table.add_row(*map(Text, line))
         console.print(table)
     finally:
         text.detach()
@@ -159,14 +209,16 @@ def _table(rows: Sequence[Row], view: View[Any], stream: IO[bytes]) -> None:
 
 async def write_records(batches: AsyncIterable[Sequence[T]], view: View[T], output: Output) -> None:
     """Write records as they arrive in batches (pages), in the output's format."""
+    if output.format is Format.PARQUET:
+        raise click.UsageError("Parquet is for listings of runs and projects")
     with output.open() as stream:
         if output.format is Format.JSONL:
-            await _jsonl(batches, stream)
-            return
-        if output.format is Format.PARQUET:
-            raise click.UsageError("Parquet is for listings of runs and projects")
-        rows = [row async for batch in batches for item in batch for row in view.rows(item)]
-        (_csv if output.format is Format.CSV else _table)(rows, view, stream)
+            await _jsonl(batches, stream, terminal=output.to_terminal)
+        elif output.format is Format.CSV:
+            await _csv(batches, view, stream, terminal=output.to_terminal)
+        else:
+            rows = [row async for batch in batches for item in batch for row in view.rows(item)]
+            _table(rows, view, stream)
 
 
 async def _items(pages: AsyncIterable[Page[T]]) -> AsyncIterator[Sequence[T]]:

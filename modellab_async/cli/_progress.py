@@ -1,16 +1,20 @@
-"""Progress bars on stderr, drawn only when stderr is a terminal.
+"""What the command line draws on stderr: progress bars and one status line, on a terminal only.
 
-Whether to draw is decided here, from `isatty`, and handed to rich; when
-stderr is a file or a pipe the bars print nothing at all.
+Whether to draw is decided here, from `isatty`. One rich `Live` display, started
+while there is something to show, draws the bars and the status line together,
+so a retry announced during a listing does not fight with its progress bar.
+When stderr is a file or a pipe nothing is drawn at all.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -22,10 +26,12 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from .. import Page
+from ._text import printable
 
-__all__ = ["byte_bars", "item_bars", "show_progress", "track_pages"]
+__all__ = ["STDERR", "StderrDisplay", "byte_bars", "item_bars", "show_progress", "track_pages"]
 
 T = TypeVar("T")
 
@@ -35,33 +41,89 @@ def show_progress(*, stdout_busy: bool = False) -> bool:
     return sys.stderr.isatty() and not stdout_busy
 
 
-def _bars(enabled: bool, *columns: ProgressColumn) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        *columns,
-        console=Console(stderr=True),
-        transient=True,
-        disable=not enabled,
-    )
+class StderrDisplay:
+    """The bars and the status line on stderr, drawn by one transient rich `Live`.
+
+    `console` prints on stderr above whatever is drawn; off a terminal it prints
+    plain text.
+    """
+
+    def __init__(self) -> None:
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self._bars: list[Progress] = []
+        self._status: Text | None = None
+        self._live: Live | None = None
+
+    def __rich__(self) -> Group:
+        return Group(*self._bars, *([self._status] if self._status is not None else []))
+
+    @contextmanager
+    def showing(self, bars: Progress) -> Iterator[Progress]:
+        """Draw `bars` while the block runs."""
+        self._bars.append(bars)
+        self._redraw()
+        try:
+            yield bars
+        finally:
+            self._bars.remove(bars)
+            self._redraw()
+
+    def status(self, text: str | None) -> None:
+        """Show `text` (control characters made visible) as the status line; `None` clears it."""
+        if text is None and self._status is None:
+            return
+        if text is not None and not sys.stderr.isatty():
+            return
+        self._status = None if text is None else Text(printable(text), style="yellow")
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if not (self._bars or self._status):
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
+        elif self._live is None:
+            self._live = Live(self, console=self.console, transient=True, refresh_per_second=10)
+            self._live.start()
+        else:
+            self._live.refresh()
 
 
-def item_bars(*, enabled: bool) -> Progress:
-    """Return bars counting items (runs, projects) against a known total."""
-    return _bars(enabled, MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn())
+#: The one display of this process.
+STDERR = StderrDisplay()
 
 
-def byte_bars(*, enabled: bool) -> Progress:
-    """Return bars counting bytes, with the transfer speed."""
-    return _bars(enabled, DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+def _bars(enabled: bool, *columns: ProgressColumn) -> Iterator[Progress]:
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), *columns, console=STDERR.console)
+    if not enabled:
+        yield bars
+        return
+    with STDERR.showing(bars):
+        yield bars
+
+
+@contextmanager
+def item_bars(*, enabled: bool) -> Iterator[Progress]:
+    """Draw bars counting items (runs, projects) against a known total while the block runs."""
+    yield from _bars(enabled, MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn())
+
+
+@contextmanager
+def byte_bars(*, enabled: bool) -> Iterator[Progress]:
+    """Draw bars counting bytes, with the transfer speed, while the block runs."""
+    yield from _bars(enabled, DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
 
 
 async def track_pages(
     pages: AsyncIterable[Page[T]], bars: Progress, description: str, limit: int | None = None
 ) -> AsyncIterator[Page[T]]:
-    """Yield `pages` unchanged, advancing a bar whose total is the listing's `meta.page.total`."""
+    """Yield `pages` unchanged, advancing a bar whose total is the listing's `meta.page.total`.
+
+    A page that arrives also clears the status line: whatever was retried got through.
+    """
     task = bars.add_task(description, total=None)
     async for page in pages:
+        STDERR.status(None)
         total = page.meta.page.total
         bars.update(
             task,

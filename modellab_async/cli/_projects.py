@@ -9,8 +9,8 @@ import click
 from .. import ModelLabClient
 from ._emit import emit, emit_listing
 from ._options import PROJECT_OPTIONS, listing_options, output_options
-from ._output import Output
-from ._run import client_command
+from ._output import Output, say_done
+from ._run import ClientGroup, client_command
 from ._views import FACET_KEYS, FACET_VALUES, PROJECT, PROJECT_LIST
 
 __all__ = ["projects"]
@@ -18,7 +18,7 @@ __all__ = ["projects"]
 _PROJECT_ID = click.argument("project_id", type=click.IntRange(min=1))
 
 
-@click.group()
+@click.group(cls=ClientGroup)
 def projects() -> None:
     """Work with projects: list, get, star, unstar and facets."""
 
@@ -54,6 +54,7 @@ async def get_project(
 async def star_project(client: ModelLabClient, /, *, project_id: int) -> None:
     """Star a project for the application key's user."""
     await client.projects.star(project_id)
+    say_done(f"Starred project {project_id}.")
 
 
 @projects.command("unstar")
@@ -62,6 +63,7 @@ async def star_project(client: ModelLabClient, /, *, project_id: int) -> None:
 async def unstar_project(client: ModelLabClient, /, *, project_id: int) -> None:
     """Remove a project's star."""
     await client.projects.unstar(project_id)
+    say_done(f"Unstarred project {project_id}.")
 
 
 @projects.command("facets")

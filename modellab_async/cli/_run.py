@@ -1,8 +1,12 @@
-"""Run a command's coroutine: one event loop, one client, errors as one line, exit codes.
+"""Run a command's coroutine: global options, one event loop, one client, errors as one line.
 
 Exit codes: 0 success, 1 the service failed or could not be reached, 2 a usage
 or configuration error (click's own code for bad options), 130 interrupted
 by Ctrl-C, 141 the reader of stdout went away (as for a process killed by SIGPIPE).
+
+The global options (`--base-url`, `--verbose`) are accepted before the command
+(`modellab --base-url URL runs list`) and after it (`modellab runs list --base-url URL`):
+every command that talks to the service carries them too (`ClientCommand`).
 """
 
 from __future__ import annotations
@@ -16,18 +20,26 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, NoReturn, ParamSpec
 
 import click
+from click.core import ParameterSource
 
-from .. import ConfigurationError, ModelLabClient, ModelLabError
+from .. import SITES, ConfigurationError, ModelLabClient, ModelLabError
+from .._config import API_KEY_ENV, APP_KEY_ENV, SITE_ENV, site_origin
+from ._log import RetryLog, logging_to_stderr
+from ._text import printable
 
 __all__ = [
+    "BASE_URL_ENV",
     "EXIT_API_ERROR",
     "EXIT_BROKEN_PIPE",
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
+    "ClientCommand",
+    "ClientGroup",
     "CommandError",
     "Settings",
     "SetupError",
     "client_command",
+    "global_options",
     "run",
 ]
 
@@ -36,18 +48,10 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
+#: The environment variable that sets `--base-url`.
+BASE_URL_ENV = "MODELLAB_BASE_URL"
+
 P = ParamSpec("P")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The global options: where the client sends requests."""
-
-    base_url: str | None = None
-
-    def client(self) -> ModelLabClient:
-        """Return a client configured from these options and the DD_* environment variables."""
-        return ModelLabClient(base_url=self.base_url)
 
 
 class CommandError(click.ClickException):
@@ -62,20 +66,106 @@ class SetupError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
-def _command_error(exc: BaseException) -> click.ClickException | None:
+def _keys_missing() -> SetupError | None:
+    for variable, what in ((API_KEY_ENV, "API key"), (APP_KEY_ENV, "application key")):
+        if not os.environ.get(variable):
+            return SetupError(f"{variable} is not set: export {variable}=<your Datadog {what}>")
+    return None
+
+
+@dataclass
+class Settings:
+    """The global options: where the client sends requests, and how much to say on stderr."""
+
+    base_url: str | None = None
+    verbose: bool = False
+
+    def client(self) -> ModelLabClient:
+        """Return a client configured from these options and the DD_* environment variables.
+
+        Configuration errors are worded for a shell: the variable or option to set.
+        """
+        missing = _keys_missing()
+        if missing is not None:
+            raise missing
+        site = os.environ.get(SITE_ENV)
+        if self.base_url is None and site:
+            try:
+                site_origin(site)
+            except ConfigurationError:
+                raise SetupError(
+                    f"{SITE_ENV}={printable(site)!r} is not a Datadog site: set {SITE_ENV} to one "
+                    f"of {', '.join(SITES)}, or give --base-url URL"
+                ) from None
+        try:
+            return ModelLabClient(base_url=self.base_url)
+        except ConfigurationError as exc:
+            raise SetupError(f"--base-url: {printable(str(exc))}") from None
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    """Keep a global option's value, wherever on the command line it was given."""
+    assert param.name is not None  # every option here has a name
+    if ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT:
+        setattr(ctx.ensure_object(Settings), param.name, value)
+
+
+def global_options(*, from_environment: bool) -> list[click.Parameter]:
+    """Return new `--base-url` and `--verbose` options, which fill the context's `Settings`.
+
+    Only the group's read the environment, so that a value given on the command
+    line, before or after the command, wins over it.
+    """
+    return [
+        click.Option(
+            ["--base-url"],
+            metavar="URL",
+            envvar=BASE_URL_ENV if from_environment else None,
+            show_envvar=from_environment,
+            expose_value=False,
+            callback=_remember,
+            help="Send requests here instead of the site in DD_SITE (a proxy, a fake server).",
+        ),
+        click.Option(
+            ["--verbose", "-v"],
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Log each request and retry on stderr (never a key).",
+        ),
+    ]
+
+
+class ClientCommand(click.Command):
+    """A command that talks to the service: it also takes the global options."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(global_options(from_environment=False))
+
+
+class ClientGroup(click.Group):
+    """A group of `ClientCommand`s (`runs`, `projects`, `artifacts`)."""
+
+    command_class = ClientCommand
+
+
+def _command_error(exc: BaseException, retries: RetryLog | None) -> click.ClickException | None:
     """Map an expected failure to a one-line error; `None` for a bug, which keeps its traceback."""
     while isinstance(exc, BaseExceptionGroup):  # concurrent work fails as a group; show one
         exc = exc.exceptions[0]
     if isinstance(exc, click.ClickException):
         return exc
     if isinstance(exc, ConfigurationError):
-        return SetupError(str(exc))
+        return SetupError(printable(str(exc)))
     if isinstance(exc, ModelLabError):
-        return CommandError(str(exc))
+        attempts = retries.attempts_made(exc) if retries is not None else None
+        gave_up = f" (gave up after {attempts} attempts)" if attempts else ""
+        return CommandError(printable(str(exc)) + gave_up)
     # An optional extra (pyarrow for Parquet), or an argument the library rejected
     # before sending anything.
     if isinstance(exc, (ModuleNotFoundError, ValueError)):
-        return SetupError(str(exc))
+        return SetupError(printable(str(exc)))
     return None
 
 
@@ -87,20 +177,25 @@ def _exit_quietly_on_broken_pipe() -> NoReturn:
     sys.exit(EXIT_BROKEN_PIPE)
 
 
-def run(main: Coroutine[Any, Any, None]) -> None:
-    """Run `main` in a new event loop and turn its failures into exit codes."""
-    try:
-        asyncio.run(main)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-    except BrokenPipeError:
-        _exit_quietly_on_broken_pipe()
-    except Exception as exc:
-        error = _command_error(exc)
-        if error is None:
-            raise
-        raise error from None
+def run(main: Coroutine[Any, Any, None], *, verbose: bool = False) -> None:
+    """Run `main` in a new event loop and turn its failures into exit codes.
+
+    The library's retries show on a terminal's status line while it runs; with
+    `verbose`, each request and retry is logged on stderr.
+    """
+    with logging_to_stderr(verbose=verbose) as retries:
+        try:
+            asyncio.run(main)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            _exit_quietly_on_broken_pipe()
+        except Exception as exc:
+            error = _command_error(exc, retries)
+            if error is None:
+                raise
+            raise error from None
 
 
 def client_command(
@@ -116,6 +211,6 @@ def client_command(
             async with settings.client() as client:
                 await body(client, *args, **kwargs)
 
-        run(main())
+        run(main(), verbose=settings.verbose)
 
     return callback

@@ -8,9 +8,9 @@ import click
 
 from .. import FacetType, ModelLabClient
 from ._emit import emit, emit_listing
-from ._options import RUN_OPTIONS, listing_options, output_options
-from ._output import Output
-from ._run import client_command
+from ._options import RUN_OPTIONS, choice, listing_options, output_options
+from ._output import Output, say_done
+from ._run import ClientGroup, client_command
 from ._views import FACET_KEYS, FACET_VALUES, RUN, RUN_LIST
 
 __all__ = ["runs"]
@@ -18,7 +18,7 @@ __all__ = ["runs"]
 _RUN_ID = click.argument("run_id", type=click.IntRange(min=1))
 
 
-@click.group()
+@click.group(cls=ClientGroup)
 def runs() -> None:
     """Work with runs: list, get, delete, pin, unpin and facets."""
 
@@ -56,6 +56,7 @@ async def get_run(client: ModelLabClient, /, *, run_id: int, fmt: str | None, ou
 async def delete_run(client: ModelLabClient, /, *, run_id: int) -> None:
     """Delete a run (asks first unless --yes is given)."""
     await client.runs.delete(run_id)
+    say_done(f"Deleted run {run_id}.")
 
 
 @runs.command("pin")
@@ -64,6 +65,7 @@ async def delete_run(client: ModelLabClient, /, *, run_id: int) -> None:
 async def pin_run(client: ModelLabClient, /, *, run_id: int) -> None:
     """Pin a run for the application key's user."""
     await client.runs.pin(run_id)
+    say_done(f"Pinned run {run_id}.")
 
 
 @runs.command("unpin")
@@ -72,6 +74,7 @@ async def pin_run(client: ModelLabClient, /, *, run_id: int) -> None:
 async def unpin_run(client: ModelLabClient, /, *, run_id: int) -> None:
     """Remove a run's pin."""
     await client.runs.unpin(run_id)
+    say_done(f"Unpinned run {run_id}.")
 
 
 @runs.command("facets")
@@ -79,7 +82,7 @@ async def unpin_run(client: ModelLabClient, /, *, run_id: int) -> None:
 @click.option(
     "--type",
     "facet_type",
-    type=click.Choice([str(t) for t in FacetType]),
+    type=choice(str(t) for t in FacetType),
     help="With --name: the facet's type.",
 )
 @click.option("--name", "facet_name", help="Show this facet's values instead of the keys.")

@@ -1,6 +1,6 @@
-"""Fixtures for the command line: a fake server on its own thread, and ways to run `modellab`.
+"""Fixtures for the command line: servers on their own thread, and ways to run `modellab`.
 
-The fake runs on a background event loop so that the CLI, which starts its own
+Servers run on a background event loop so that the CLI, which starts its own
 loop with `asyncio.run`, can run in the test's thread (click's runner) or in
 a subprocess, exactly as a user runs it.
 """
@@ -14,9 +14,9 @@ import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner, Result
@@ -26,52 +26,60 @@ from modellab_async.testing import FakeModelLab, Fault, FaultPlan, Latency
 
 STARTUP_TIMEOUT = 30
 
+T = TypeVar("T")
+
 
 @contextmanager
-def threaded_fake(**options: Any) -> Iterator[FakeModelLab]:
-    """Serve a `FakeModelLab(**options)` from an event loop on a background thread."""
+def threaded(server: AbstractAsyncContextManager[T]) -> Iterator[T]:
+    """Enter an async context manager (a server) on an event loop on a background thread."""
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="fake-model-lab", daemon=True)
+    thread = threading.Thread(target=loop.run_forever, name="test-server", daemon=True)
     thread.start()
 
     def call(coroutine: Any) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, loop)
         return future.result(timeout=STARTUP_TIMEOUT)
 
-    async def start() -> FakeModelLab:
-        fake = FakeModelLab(**options)
-        await fake.start()
-        return fake
-
-    fake: FakeModelLab = call(start())
+    entered: T = call(server.__aenter__())
     try:
-        yield fake
+        yield entered
     finally:
-        call(fake.close())
+        call(server.__aexit__(None, None, None))
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=STARTUP_TIMEOUT)
         loop.close()
 
 
-@dataclass
-class Modellab:
-    """Run `modellab` against one fake server: in-process (click's runner) or as a process."""
+@contextmanager
+def threaded_fake(**options: Any) -> Iterator[FakeModelLab]:
+    """Serve a `FakeModelLab(**options)` from an event loop on a background thread."""
+    with threaded(FakeModelLab(**options)) as fake:
+        yield fake
 
-    fake: FakeModelLab
+
+@dataclass(kw_only=True)
+class Modellab:
+    """Run `modellab` against one server: in-process (click's runner) or as a process."""
+
+    url: str
+    api_key: str = "fake-api-key"
+    app_key: str = "fake-app-key"
 
     @property
     def env(self) -> dict[str, str]:
-        return {"DD_API_KEY": self.fake.api_key, "DD_APP_KEY": self.fake.app_key}
+        return {"DD_API_KEY": self.api_key, "DD_APP_KEY": self.app_key}
+
+    def run(self, *args: str, env: dict[str, str] | None = None, input: str = "") -> Result:
+        """Run the command line as given in this process; stdout and stderr are kept apart."""
+        return CliRunner().invoke(app, list(args), env={**self.env, **(env or {})}, input=input)
 
     def invoke(self, *args: str, env: dict[str, str] | None = None, input: str = "") -> Result:
-        """Run the command line in this process; stdout and stderr are kept apart."""
-        arguments = ["--base-url", self.fake.url, *args]
-        environment = {**self.env, **(env or {})}
-        return CliRunner().invoke(app, arguments, env=environment, input=input)
+        """Run the command line against this server (`--base-url` first) in this process."""
+        return self.run("--base-url", self.url, *args, env=env, input=input)
 
     def command(self, *args: str) -> list[str]:
-        """Return the argv of `python -m modellab_async` against the fake."""
-        return [sys.executable, "-m", "modellab_async", "--base-url", self.fake.url, *args]
+        """Return the argv of `python -m modellab_async` against the server."""
+        return [sys.executable, "-m", "modellab_async", "--base-url", self.url, *args]
 
     def process_env(self, **extra: str) -> dict[str, str]:
         return {**os.environ, **self.env, **extra}
@@ -81,16 +89,27 @@ class Modellab:
         return subprocess.Popen(self.command(*args), env=self.process_env(), **options)
 
 
+@dataclass(kw_only=True)
+class FakeModellab(Modellab):
+    """`modellab` against a `FakeModelLab`, whose requests and dataset a test may inspect."""
+
+    fake: FakeModelLab
+
+    @classmethod
+    def serving(cls, fake: FakeModelLab) -> FakeModellab:
+        return cls(url=fake.url, api_key=fake.api_key, app_key=fake.app_key, fake=fake)
+
+
 @pytest.fixture(scope="module")
-def modellab() -> Iterator[Modellab]:
+def modellab() -> Iterator[FakeModellab]:
     """`modellab` against a fake with 600 runs in 3 projects (seed 0)."""
     with threaded_fake(runs=600, projects=3, seed=0) as fake:
-        yield Modellab(fake)
+        yield FakeModellab.serving(fake)
 
 
 @pytest.fixture
-def slow_modellab() -> Iterator[Modellab]:
+def slow_modellab() -> Iterator[FakeModellab]:
     """`modellab` against a fake that takes 0.1 s to answer each page of runs."""
     faults = FaultPlan([Fault(Latency(0.1), route="list_runs")])
     with threaded_fake(runs=1000, projects=2, seed=0, faults=faults) as fake:
-        yield Modellab(fake)
+        yield FakeModellab.serving(fake)

@@ -11,7 +11,7 @@ import pytest
 
 from modellab_async import Project, Run
 from modellab_async.testing import ArtifactFile
-from tests.cli.conftest import Modellab
+from tests.cli.conftest import FakeModellab
 
 
 def jsonl_one(line: str) -> dict[str, object]:
@@ -23,7 +23,7 @@ def jsonl(text: str) -> list[dict[str, object]]:
     return [jsonl_one(line) for line in text.splitlines()]
 
 
-def test_runs_list_streams_the_api_objects_as_json_lines(modellab: Modellab) -> None:
+def test_runs_list_streams_the_api_objects_as_json_lines(modellab: FakeModellab) -> None:
     result = modellab.invoke(
         "runs", "list", "--project", "2", "--limit", "150", "--page-size", "40"
     )
@@ -34,7 +34,7 @@ def test_runs_list_streams_the_api_objects_as_json_lines(modellab: Modellab) -> 
     assert result.stderr == ""  # no progress bar off a terminal
 
 
-def test_runs_list_passes_every_filter_to_the_service(modellab: Modellab) -> None:
+def test_runs_list_passes_every_filter_to_the_service(modellab: FakeModellab) -> None:
     result = modellab.invoke(
         "runs", "list", "--id", "3", "--id", "4", "-q", "gpt2", "--owner", "u",
         "--status", "completed", "--project", "1", "--tag", "model:gpt2", "--tag", "stage:dev",
@@ -62,7 +62,7 @@ def test_runs_list_passes_every_filter_to_the_service(modellab: Modellab) -> Non
     }
 
 
-def test_runs_list_as_csv_has_the_frame_columns(modellab: Modellab) -> None:
+def test_runs_list_as_csv_has_the_frame_columns(modellab: FakeModellab) -> None:
     result = modellab.invoke("runs", "list", "--project", "1", "--limit", "30", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -74,7 +74,7 @@ def test_runs_list_as_csv_has_the_frame_columns(modellab: Modellab) -> None:
     assert all(row["project_id"] == "1" for row in rows)
 
 
-def test_runs_list_as_a_table(modellab: Modellab) -> None:
+def test_runs_list_as_a_table(modellab: FakeModellab) -> None:
     result = modellab.invoke("runs", "list", "--limit", "3", "--format", "table")
     assert result.exit_code == 0, result.stderr
     header = result.stdout.splitlines()[1]
@@ -83,7 +83,7 @@ def test_runs_list_as_a_table(modellab: Modellab) -> None:
     assert len(result.stdout.splitlines()) == 3 + 4  # three rows, four lines of frame
 
 
-def test_runs_list_as_parquet(modellab: Modellab, tmp_path: Path) -> None:
+def test_runs_list_as_parquet(modellab: FakeModellab, tmp_path: Path) -> None:
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     target = tmp_path / "runs.parquet"
@@ -101,7 +101,7 @@ def test_runs_list_as_parquet(modellab: Modellab, tmp_path: Path) -> None:
     assert str(table.schema.field("metric.loss.count").type) == "int64"
 
 
-def test_get_shows_one_record(modellab: Modellab) -> None:
+def test_get_shows_one_record(modellab: FakeModellab) -> None:
     run = modellab.invoke("runs", "get", "5", "--format", "jsonl")
     assert msgspec.json.decode(run.stdout, type=Run).id == "5"
     project = modellab.invoke("projects", "get", "2", "--format", "jsonl")
@@ -110,7 +110,7 @@ def test_get_shows_one_record(modellab: Modellab) -> None:
     assert table.stdout.split()[:2] == ["id", "5"]
 
 
-def test_pin_unpin_star_unstar_and_delete_change_the_service(modellab: Modellab) -> None:
+def test_pin_unpin_star_unstar_and_delete_change_the_service(modellab: FakeModellab) -> None:
     def pinned() -> bool:
         run = msgspec.json.decode(modellab.invoke("runs", "get", "9").stdout, type=Run)
         return run.attributes.is_pinned
@@ -137,7 +137,7 @@ def test_pin_unpin_star_unstar_and_delete_change_the_service(modellab: Modellab)
     assert gone.stderr.startswith("Error: HTTP 404")
 
 
-def test_projects_list_and_its_filters(modellab: Modellab) -> None:
+def test_projects_list_and_its_filters(modellab: FakeModellab) -> None:
     result = modellab.invoke("projects", "list", "--sort", "name", "--format", "csv")
     names = [row["name"] for row in csv.DictReader(io.StringIO(result.stdout))]
     assert names == sorted(names)
@@ -149,7 +149,7 @@ def test_projects_list_and_its_filters(modellab: Modellab) -> None:
     assert query["filter[owner_id]"] == "u"
 
 
-def test_run_facets_keys_and_values(modellab: Modellab) -> None:
+def test_run_facets_keys_and_values(modellab: FakeModellab) -> None:
     keys = modellab.invoke("runs", "facets", "1", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(keys.stdout)))
     assert {"facet_type": "metric", "facet_name": "loss"} in rows
@@ -169,14 +169,14 @@ def test_run_facets_keys_and_values(modellab: Modellab) -> None:
     assert missing_type.exit_code == 2
 
 
-def test_project_facets(modellab: Modellab) -> None:
+def test_project_facets(modellab: FakeModellab) -> None:
     keys = modellab.invoke("projects", "facets", "--format", "csv")
     assert keys.stdout.split() == ["facet_type,facet_name", "tag,domain", "tag,team"]
     values = jsonl(modellab.invoke("projects", "facets", "--name", "team").stdout)
     assert values[0]["type"] == "facet_values"
 
 
-def test_artifacts_ls_of_a_run_and_of_a_project(modellab: Modellab) -> None:
+def test_artifacts_ls_of_a_run_and_of_a_project(modellab: FakeModellab) -> None:
     top = jsonl(modellab.invoke("artifacts", "ls", "--run", "5").stdout)
     assert all("/" not in str(entry["path"]) for entry in top)
     tree = jsonl(modellab.invoke("artifacts", "ls", "--run", "5", "-r").stdout)
@@ -191,7 +191,7 @@ def test_artifacts_ls_of_a_run_and_of_a_project(modellab: Modellab) -> None:
     assert modellab.invoke("artifacts", "ls", "--run", "5", "--project", "1").exit_code == 2
 
 
-def test_artifacts_get_to_stdout_and_to_a_file(modellab: Modellab, tmp_path: Path) -> None:
+def test_artifacts_get_to_stdout_and_to_a_file(modellab: FakeModellab, tmp_path: Path) -> None:
     entry = next(
         e for e in jsonl(modellab.invoke("artifacts", "ls", "--run", "5").stdout)
         if e["path"] == "metrics.json"
@@ -205,7 +205,7 @@ def test_artifacts_get_to_stdout_and_to_a_file(modellab: Modellab, tmp_path: Pat
     assert (tmp_path / "metrics.json").read_bytes() == content
 
 
-def test_artifacts_download_writes_the_whole_tree(modellab: Modellab, tmp_path: Path) -> None:
+def test_artifacts_download_writes_the_whole_tree(modellab: FakeModellab, tmp_path: Path) -> None:
     result = modellab.invoke("artifacts", "download", "5", str(tmp_path), "--concurrency", "2")
     assert result.exit_code == 0, result.stderr
     listed = jsonl(modellab.invoke("artifacts", "ls", "--run", "5", "-r").stdout)
@@ -217,7 +217,7 @@ def test_artifacts_download_writes_the_whole_tree(modellab: Modellab, tmp_path: 
 
 
 def test_artifacts_download_refuses_paths_that_leave_the_folder(
-    modellab: Modellab, tmp_path: Path
+    modellab: FakeModellab, tmp_path: Path
 ) -> None:
     run = next(r for r in modellab.fake.dataset.runs if r.id == 6)
     run.artifacts.append(ArtifactFile("../escape.txt", 3, run.created_at))
@@ -241,7 +241,7 @@ def test_artifacts_download_refuses_paths_that_leave_the_folder(
     ],
 )
 def test_errors_are_one_line_with_an_exit_code(
-    modellab: Modellab, args: tuple[str, ...], code: int, message: str
+    modellab: FakeModellab, args: tuple[str, ...], code: int, message: str
 ) -> None:
     env = {"DD_API_KEY": ""} if message == "DD_API_KEY" else None
     result = modellab.invoke(*args, env=env)
@@ -251,13 +251,13 @@ def test_errors_are_one_line_with_an_exit_code(
     assert result.stdout == ""
 
 
-def test_usage_errors_exit_2(modellab: Modellab) -> None:
+def test_usage_errors_exit_2(modellab: FakeModellab) -> None:
     assert modellab.invoke("runs", "list", "--status", "nope").exit_code == 2
     assert modellab.invoke("runs", "get", "0").exit_code == 2
     assert modellab.invoke("runs", "get", "5", "--format", "parquet").exit_code == 2
 
 
-def test_an_unreachable_service_exits_1(modellab: Modellab) -> None:
+def test_an_unreachable_service_exits_1(modellab: FakeModellab) -> None:
     result = modellab.invoke("--base-url", "http://127.0.0.1:9", "runs", "get", "1")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")

@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 
 from modellab_async import Run
-from tests.cli.conftest import Modellab
+from tests.cli.conftest import FakeModellab
 
 TIMEOUT = 30
 
@@ -37,7 +37,7 @@ def read_until_closed(fd: int, deadline: float) -> bytes:
 
 
 def test_the_first_line_comes_before_the_last_page_and_ctrl_c_exits_130(
-    slow_modellab: Modellab,
+    slow_modellab: FakeModellab,
 ) -> None:
     process = slow_modellab.popen(
         "runs", "list", "--page-size", "10", stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -57,7 +57,9 @@ def test_the_first_line_comes_before_the_last_page_and_ctrl_c_exits_130(
     assert stderr.decode().strip() == "Interrupted."
 
 
-def test_a_terminal_gets_a_progress_bar_on_stderr(slow_modellab: Modellab, tmp_path: Path) -> None:
+def test_a_terminal_gets_a_progress_bar_on_stderr(
+    slow_modellab: FakeModellab, tmp_path: Path
+) -> None:
     controller, terminal = pty.openpty()
     env = slow_modellab.process_env(TERM="xterm-256color", COLUMNS="100")
     args = ("runs", "list", "--page-size", "50", "--limit", "400", "-o", str(tmp_path / "r.jsonl"))
@@ -73,7 +75,7 @@ def test_a_terminal_gets_a_progress_bar_on_stderr(slow_modellab: Modellab, tmp_p
     assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 400
 
 
-def test_a_pipe_gets_no_progress_and_nothing_extra(slow_modellab: Modellab) -> None:
+def test_a_pipe_gets_no_progress_and_nothing_extra(slow_modellab: FakeModellab) -> None:
     completed = subprocess.run(
         slow_modellab.command("runs", "list", "--limit", "200", "--page-size", "50"),
         env=slow_modellab.process_env(),
@@ -86,7 +88,7 @@ def test_a_pipe_gets_no_progress_and_nothing_extra(slow_modellab: Modellab) -> N
     assert len(completed.stdout.splitlines()) == 200
 
 
-def test_a_reader_that_stops_early_ends_the_listing_quietly(modellab: Modellab) -> None:
+def test_a_reader_that_stops_early_ends_the_listing_quietly(modellab: FakeModellab) -> None:
     process = modellab.popen(
         "runs", "list", "--page-size", "5", stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -98,7 +100,7 @@ def test_a_reader_that_stops_early_ends_the_listing_quietly(modellab: Modellab) 
     assert stderr == b""
 
 
-def test_python_dash_m_runs_the_command_line(modellab: Modellab) -> None:
+def test_python_dash_m_runs_the_command_line(modellab: FakeModellab) -> None:
     completed = subprocess.run(
         modellab.command("projects", "list", "--format", "csv"),
         env=modellab.process_env(),
