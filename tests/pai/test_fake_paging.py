@@ -1,31 +1,24 @@
-"""The token walk against the fake over HTTP: whole listings, resumes, and misbehaving tokens."""
+"""The token walk of a PAIClient against the fake over HTTP: listings, resumes, misbehaving tokens."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
-from modellab_async import PaginationError, Paginator
-from modellab_async._engine._tasks import TaskHost
-from modellab_async._params import Query
-from modellab_async.pai._pages import token_listing
-from modellab_async.pai.models import Metric, MetricsPage, Run, RunsPage
+from modellab_async import PaginationError
+from modellab_async.pai import PAIClient, Signer
 from modellab_async.testing import Fault, PageDrift
 from modellab_async.testing._pai import FakePAI, TokenQuirks
-
-from .conftest import SignedSession
 
 pytestmark = pytest.mark.anyio
 
 
-def runs_listing(
-    pai: SignedSession, host: TaskHost, size: int, filters: Query = (), **options: Any
-) -> Paginator[RunsPage, Run]:
-    identity, strategy = token_listing(filters, size)
-    fetch = pai.fetcher("ListRuns", "/api/v1/runs", RunsPage)
-    return Paginator(fetch, strategy, identity=identity, host=lambda: host, **options)
+@pytest.fixture
+async def pai(fake: FakePAI) -> AsyncIterator[PAIClient]:
+    async with PAIClient(endpoint=fake.url, signer=Signer(fake.credentials)) as client:
+        yield client
 
 
 def expected_ids(fake: FakePAI) -> list[str]:
@@ -37,9 +30,9 @@ def expected_ids(fake: FakePAI) -> list[str]:
 
 @pytest.mark.parametrize("size", [1, 7, 100])
 async def test_a_whole_listing_arrives_once_in_order(
-    fake: FakePAI, pai: SignedSession, host: TaskHost, size: int
+    fake: FakePAI, pai: PAIClient, size: int
 ) -> None:
-    listing = runs_listing(pai, host, size)
+    listing = pai.runs.list(page_size=size)
     runs = await listing.collect()
     assert [run.run_id for run in runs] == expected_ids(fake)
     assert listing.stats.pages == max(1, -(-len(runs) // size))
@@ -49,66 +42,57 @@ async def test_a_whole_listing_arrives_once_in_order(
     assert len(set(tokens)) == len(tokens)
 
 
-async def test_metrics_of_a_run_walk_the_same_way(
-    fake: FakePAI, pai: SignedSession, host: TaskHost
-) -> None:
+async def test_metrics_of_a_run_walk_the_same_way(fake: FakePAI, pai: PAIClient) -> None:
     run = fake.dataset.runs[0]
-    identity, strategy = token_listing((("Key", "accuracy"),), 3)
-    fetch = pai.fetcher("ListRunMetrics", f"/api/v1/runs/{run.run_id}/metrics", MetricsPage)
-    listing: Paginator[MetricsPage, Metric] = Paginator(
-        fetch, strategy, identity=identity, host=lambda: host
-    )
-    steps = [metric.step for metric in await listing.collect()]
-    assert steps == [point.step for point in run.metrics if point.key == "accuracy"]
+    metrics = await pai.runs.metrics(run.run_id, "accuracy", page_size=3).collect()
+    assert [metric.step for metric in metrics] == [
+        point.step for point in run.metrics if point.key == "accuracy"
+    ]
+    assert len(fake.requests) > 1
 
 
-async def test_a_checkpoint_resumes_over_http(
-    fake: FakePAI, pai: SignedSession, host: TaskHost
-) -> None:
-    first = runs_listing(pai, host, 5, limit=12, prefetch=False)
+async def test_a_checkpoint_resumes_over_http(fake: FakePAI, pai: PAIClient) -> None:
+    first = pai.runs.list(page_size=5, limit=12, prefetch=False)
     head = await first.collect()
-    rest = await runs_listing(pai, host, 5, resume=first.checkpoint).collect()
+    rest = await pai.runs.list(page_size=5, resume=first.checkpoint).collect()
     assert [run.run_id for run in head + rest] == expected_ids(fake)
 
 
 async def test_a_first_token_of_zero_ends_the_listing_after_one_page(
-    fake: FakePAI, pai: SignedSession, host: TaskHost
+    fake: FakePAI, pai: PAIClient
 ) -> None:
     fake.quirks = TokenQuirks(first_token_zero=True)
-    runs = await runs_listing(pai, host, 5).collect()
+    runs = await pai.runs.list(page_size=5).collect()
     assert [run.run_id for run in runs] == expected_ids(fake)[:5]
     assert len(fake.requests) == 1
 
 
-async def test_a_repeated_token_raises_pagination_error(
-    fake: FakePAI, pai: SignedSession, host: TaskHost
-) -> None:
+async def test_a_repeated_token_raises_pagination_error(fake: FakePAI, pai: PAIClient) -> None:
     fake.quirks = TokenQuirks(repeat_token_at=3)
     seen: list[str] = []
     with pytest.raises(PaginationError, match="again") as raised:  # noqa: PT012
-        async for run in runs_listing(pai, host, 4):
+        async for run in pai.runs.list(page_size=4):
             seen.append(run.run_id)  # noqa: PERF401  # keep what came before the error
     assert seen == expected_ids(fake)[:12]
     assert raised.value.checkpoint is not None
+    assert raised.value.checkpoint.last_id == seen[-1]
     assert len(fake.requests) == 3
 
 
 async def test_an_empty_page_with_a_token_ends_the_listing(
-    fake: FakePAI, pai: SignedSession, host: TaskHost, caplog: pytest.LogCaptureFixture
+    fake: FakePAI, pai: PAIClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.quirks = TokenQuirks(empty_page_at=2)
     with caplog.at_level(logging.WARNING, logger="modellab_async"):
-        runs = await runs_listing(pai, host, 4).collect()
+        runs = await pai.runs.list(page_size=4).collect()
     assert [run.run_id for run in runs] == expected_ids(fake)[:4]
     assert "empty page" in caplog.text
 
 
-async def test_runs_added_while_listing_show_as_drift(
-    fake: FakePAI, pai: SignedSession, host: TaskHost
-) -> None:
+async def test_runs_added_while_listing_show_as_drift(fake: FakePAI, pai: PAIClient) -> None:
     before = expected_ids(fake)
     fake.faults.add(Fault(PageDrift(runs=3), route="ListRuns", skip=1, times=1))
-    listing = runs_listing(pai, host, 5, prefetch=False)
+    listing = pai.runs.list(page_size=5, prefetch=False)
     runs = await listing.collect()
     stats = listing.stats
     assert stats.total_changes == 1

@@ -1,20 +1,29 @@
-"""The paginator's decisions, with a stub fetch instead of a server."""
+"""Model Lab's page-number walk: its decisions alone, and through a client over MockTransport."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from contextlib import aclosing
 
+import anyio
+import msgspec
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from modellab_async._pagination import Cursor, next_page_number
 
-from modellab_async import NumberedPages, PaginationError, Paginator
-from modellab_async._engine._tasks import TaskHost
-from modellab_async._params import Query
-from modellab_async.models import Links, Page, PageInfo, PageMeta
+from modellab_async import Checkpoint, PaginationError
+from modellab_async.models import Links, Page, PageInfo, PageMeta, Run
+from modellab_async.resources._pages import NumberedPages, last_page_number, next_page_number
+from modellab_async.testing import MockRequest
+
+from .mock_service import (
+    Answer,
+    NumberedService,
+    connect,
+    page_answer,
+    requested_page,
+    run_ids,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -48,52 +57,50 @@ def test_next_page_number(
     assert next_page_number(page, links, count, first) == expected
 
 
-def make_page(number: int, ids: list[int], total: int, size: int, **extra: int | None) -> Page[int]:
-    return Page(data=ids, meta=PageMeta(page=info(number, size, total, **extra)))
+@pytest.mark.parametrize(
+    ("page", "first", "expected"),
+    [
+        (info(0, size=10, total=95), 0, 9),
+        (info(1, size=10, total=95), 1, 10),
+        (info(0, size=10, total=0), 0, 0),  # an empty listing still has its one page
+        (info(0, size=0, total=50), 0, 0),  # no size: one page, never a division by zero
+        (info(0, size=3, total=10**30), 0, -(-(10**30) // 3) - 1),  # exact, never a float
+        (info(0, last_number=4), 0, 4),
+    ],
+)
+def test_last_page_number(page: PageInfo, first: int, expected: int) -> None:
+    assert last_page_number(page, first) == expected
 
 
-class StubListing:
-    """Answer page queries from a list of `total` integers, as a 0- or 1-based service."""
-
-    def __init__(self, total: int, base: int) -> None:
-        self.total = total
-        self.base = base
-        self.queries: list[dict[str, str]] = []
-
-    async def fetch(self, query: Query) -> Page[int]:
-        params = dict(query)
-        self.queries.append(params)
-        size = int(params["page[size]"])
-        number = int(params.get("page[number]", self.base))
-        start = (number - self.base) * size
-        ids = list(range(start, min(start + size, self.total)))
-        return make_page(number, ids, self.total, size)
-
-
-def numbered(
-    filters: Query, size: int, start: int | None = None
-) -> Callable[[Cursor | None], NumberedPages]:
-    return lambda cursor: NumberedPages(filters, size, start if cursor is None else int(cursor))
-
-
-def paginator(
-    stub: StubListing, size: int, host: TaskHost, start: int | None = None, **options: Any
-) -> Paginator[Page[int], int]:
-    filters = (("filter", "x"),)
-    return Paginator(
-        stub.fetch,
-        numbered(filters, size, start),
-        identity=(*filters, ("page[size]", str(size))),
-        host=lambda: host,
-        item_id=str,
-        **options,
+def test_a_numbered_scheme_starts_where_asked_and_names_its_page_size() -> None:
+    pages = NumberedPages(size=10)
+    assert pages.identity() == (("page[size]", "10"),)
+    assert pages.walk(None).first_query() == (("page[size]", "10"),)
+    assert NumberedPages(10, start=2).walk(None).first_query() == (
+        ("page[number]", "2"),
+        ("page[size]", "10"),
     )
+    assert pages.walk("7").first_query() == (("page[number]", "7"), ("page[size]", "10"))
+    assert pages.walk(3).first_query()[0] == ("page[number]", "3")
 
 
-def fixed(fetch: Callable[[Query], Any], host: TaskHost) -> Paginator[Page[int], int]:
-    return Paginator(fetch, numbered((), 10), identity=(), host=lambda: host, item_id=str)
+@pytest.mark.parametrize("cursor", ["abc", "-1", "t10", True])
+def test_a_numbered_scheme_refuses_a_page_that_is_no_number(cursor: str | bool) -> None:
+    with pytest.raises(ValueError, match="cannot resume from page"):
+        NumberedPages(10).walk(cursor)
 
 
+def test_a_walk_refuses_a_page_it_has_already_asked_for() -> None:
+    walk = NumberedPages(10).walk(None)
+    walk.first_query()
+    first = Page[Run](data=[], meta=PageMeta(page=info(0)))
+    full = msgspec.structs.replace(first, data=[None] * 10)  # only the count matters here
+    assert walk.next_query(full) == (("page[number]", "1"), ("page[size]", "10"))
+    with pytest.raises(PaginationError, match="from page 0 to page 1, which was already fetched"):
+        walk.next_query(full)
+
+
+@settings(deadline=None, max_examples=60)
 @given(
     total=st.integers(0, 500),
     size=st.integers(1, 100),
@@ -105,86 +112,142 @@ def fixed(fetch: Callable[[Query], Any], host: TaskHost) -> Paginator[Page[int],
 async def test_every_item_once_in_order_with_the_fewest_requests(
     total: int, size: int, base: int, limit: int | None, concurrency: int, prefetch: bool
 ) -> None:
-    stub = StubListing(total, base)
-    host = TaskHost()
-    await host.start()
-    try:
-        listing = paginator(
-            stub, size, host, limit=limit, concurrency=concurrency, prefetch=prefetch
+    service = NumberedService(total, base)
+    async with connect(service) as client:
+        listing = client.runs.list(
+            query="x", page_size=size, limit=limit, concurrency=concurrency, prefetch=prefetch
         )
-        items = await listing.collect()
-    finally:
-        await host.aclose()
+        runs = await listing.collect()
     wanted = total if limit is None else min(total, limit)
-    assert items == list(range(wanted))
+    assert [run.id for run in runs] == run_ids(wanted)
     if limit == 0:
-        assert stub.queries == []
-    elif limit is None or limit >= total:
-        assert len(stub.queries) == max(1, math.ceil(total / size))
+        assert service.queries == []
     else:
-        assert len(stub.queries) == max(1, math.ceil(limit / size))
-    assert all(q["filter"] == "x" and q["page[size]"] == str(size) for q in stub.queries)
+        assert len(service.queries) == max(1, math.ceil(wanted / size))
+    assert all(q["filter"] == "x" and q["page[size]"] == str(size) for q in service.queries)
 
 
-async def test_the_first_request_names_no_page_unless_asked(host: TaskHost) -> None:
-    stub = StubListing(30, base=1)
-    await paginator(stub, 10, host).collect()
-    assert [q.get("page[number]") for q in stub.queries] == [None, "2", "3"]
-    stub.queries.clear()
-    await paginator(stub, 10, host, start=2).collect()
-    assert [q.get("page[number]") for q in stub.queries] == ["2", "3"]
+@settings(deadline=None, max_examples=60)
+@given(
+    total=st.integers(0, 120),
+    size=st.integers(1, 30),
+    base=st.sampled_from([0, 1]),
+    stop_at=st.integers(1, 130),
+    concurrency=st.integers(1, 4),
+    prefetch=st.booleans(),
+)
+async def test_a_walk_resumes_from_any_checkpoint_with_exactly_the_rest(
+    total: int, size: int, base: int, stop_at: int, concurrency: int, prefetch: bool
+) -> None:
+    service = NumberedService(total, base)
+    async with connect(service) as client:
+        first = client.runs.list(page_size=size, concurrency=concurrency, prefetch=prefetch)
+        head: list[str] = []
+        async with aclosing(aiter(first)) as runs:
+            async for run in runs:
+                head.append(run.id)
+                if len(head) == stop_at:
+                    break  # the walk is left before it learns whether more follow
+        checkpoint = Checkpoint.from_json(first.checkpoint.to_json())
+        assert checkpoint.done == (stop_at > total)
+        service.queries.clear()
+        resumed = client.runs.list(page_size=size, concurrency=concurrency, resume=checkpoint)
+        tail = [run.id async for run in resumed]
+    assert head + tail == run_ids(total)
+    if checkpoint.done:
+        assert service.queries == []
+    elif checkpoint.page is not None:
+        assert service.pages_asked[0] == str(checkpoint.page)
 
 
-async def test_a_service_that_ignores_page_numbers_is_caught(host: TaskHost) -> None:
-    async def same_page(query: Query) -> Page[int]:
-        return make_page(0, list(range(10)), 100, 10)
+async def test_the_first_request_names_no_page_unless_asked() -> None:
+    service = NumberedService(30, base=1)
+    async with connect(service) as client:
+        await client.runs.list(page_size=10, concurrency=1).collect()
+        assert service.pages_asked == [None, "2", "3"]
+        service.queries.clear()
+        await client.runs.list(page_size=10, concurrency=1, start_page=2).collect()
+        assert service.pages_asked == ["2", "3"]
 
-    seen: list[Page[int]] = []
-    with pytest.raises(PaginationError, match="from page 0 to page 1, which was already fetched"):  # noqa: PT012
-        async for page in fixed(same_page, host).pages():
-            seen.append(page)  # noqa: PERF401  # keep what came before the error
+
+async def test_start_page_without_first_number_assumes_one() -> None:
+    service = NumberedService(20, base=0)
+    async with connect(service) as client:
+        runs = await client.runs.list(page_size=10, concurrency=1, start_page=1).collect()
+    # Starting at page 1 of a 0-based service whose meta has no first_number:
+    # the walk cannot know page 1 is the last, so it checks with one more request.
+    assert [run.id for run in runs] == run_ids(10, start=10)
+    assert service.pages_asked == ["1", "2"]
+
+
+async def test_fan_out_yields_pages_in_order_when_they_arrive_out_of_order() -> None:
+    service = NumberedService(80, base=1)
+    answered: list[int] = []
+
+    async def later_pages_first(request: MockRequest) -> Answer:
+        number = requested_page(request) or 1
+        await anyio.sleep((8 - number) * 0.005)
+        answered.append(number)
+        return service(request)
+
+    async with connect(later_pages_first) as client:
+        runs = await client.runs.list(page_size=10, concurrency=4).collect()
+    assert [run.id for run in runs] == run_ids(80)
+    assert answered != sorted(answered)  # the service did answer out of order
+    assert sorted(answered) == list(range(1, 9))
+
+
+def always_page_zero(request: MockRequest) -> Answer:
+    return page_answer(0, range(10), total=100, size=10)
+
+
+async def test_a_service_that_ignores_page_numbers_is_caught() -> None:
+    seen: list[Page[Run]] = []
+    async with connect(always_page_zero) as client:
+        with pytest.raises(  # noqa: PT012
+            PaginationError, match="from page 0 to page 1, which was already fetched"
+        ):
+            async for page in client.runs.list(page_size=10, concurrency=1).pages():
+                seen.append(page)  # noqa: PERF401  # keep what came before the error
     assert len(seen) == 2
 
 
-async def test_fan_out_checks_each_page_is_the_one_asked_for(host: TaskHost) -> None:
-    async def same_page(query: Query) -> Page[int]:
-        return make_page(0, list(range(10)), 100, 10)
-
-    listing = Paginator(
-        same_page, numbered((), 10), identity=(), host=lambda: host, item_id=str, concurrency=4
-    )
-    with pytest.raises(PaginationError, match="asked for page 1 but the service sent page 0"):
-        await listing.collect()
+async def test_fan_out_checks_each_page_is_the_one_asked_for() -> None:
+    async with connect(always_page_zero) as client:
+        listing = client.runs.list(page_size=10, concurrency=4)
+        with pytest.raises(PaginationError, match="asked for page 1 but the service sent page 0"):
+            await listing.collect()
 
 
-async def test_a_next_number_that_goes_back_is_caught(host: TaskHost) -> None:
-    async def backwards(query: Query) -> Page[int]:
-        return make_page(4, list(range(10)), 100, 10, next_number=2)
+async def test_a_next_number_that_goes_back_is_caught() -> None:
+    def backwards(request: MockRequest) -> Answer:
+        return page_answer(4, range(10), total=100, size=10, next_number=2)
 
-    with pytest.raises(PaginationError):
-        await fixed(backwards, host).collect()
-
-
-async def test_start_page_without_first_number_assumes_one(host: TaskHost) -> None:
-    stub = StubListing(20, base=0)
-    # Starting at page 1 of a 0-based service whose meta has no first_number:
-    # the paginator cannot know page 1 is the last, so it checks with one more request.
-    assert await paginator(stub, 10, host, start=1).collect() == list(range(10, 20))
-    assert [q["page[number]"] for q in stub.queries] == ["1", "2"]
+    async with connect(backwards) as client:
+        with pytest.raises(PaginationError, match="from page 4 to page 2"):
+            await client.runs.list(page_size=10, concurrency=1).collect()
 
 
-def test_creating_a_paginator_sends_nothing() -> None:
-    stub = StubListing(10, 0)
-    paginator(stub, 10, TaskHost())
-    assert stub.queries == []
+async def test_creating_a_paginator_sends_nothing() -> None:
+    service = NumberedService(10)
+    async with connect(service) as client:
+        client.runs.list(page_size=10, concurrency=4)
+    assert service.queries == []
 
 
-@pytest.mark.parametrize("concurrency", [0, -1])
-def test_concurrency_must_be_positive(concurrency: int) -> None:
-    with pytest.raises(ValueError, match="concurrency must be at least 1"):
-        paginator(StubListing(1, 0), 10, TaskHost(), concurrency=concurrency)
-
-
-def test_concurrency_must_be_an_int() -> None:
-    with pytest.raises(TypeError, match="concurrency must be an int"):
-        paginator(StubListing(1, 0), 10, TaskHost(), concurrency=2.0)
+@pytest.mark.parametrize(
+    ("concurrency", "error", "message"),
+    [
+        (0, ValueError, "concurrency must be at least 1"),
+        (-1, ValueError, "concurrency must be at least 1"),
+        (2.0, TypeError, "concurrency must be an int"),
+    ],
+)
+async def test_concurrency_is_checked_when_the_listing_is_made(
+    concurrency: int, error: type[Exception], message: str
+) -> None:
+    service = NumberedService(10)
+    async with connect(service) as client:
+        with pytest.raises(error, match=message):
+            client.runs.list(concurrency=concurrency)
+    assert service.queries == []
