@@ -12,6 +12,7 @@ from ._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
 from ._protocol import ModelLabDialect
 from ._retry import RetryPolicy
 from ._version import __version__
+from .errors import ConfigurationError
 from .resources import Artifacts, Projects, Runs
 
 if TYPE_CHECKING:
@@ -71,14 +72,21 @@ class ModelLabClient(BaseClient):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         transport: Transport | None = None,
     ) -> None:
-        self._config = resolve_config(
-            api_key=api_key,
-            app_key=app_key,
-            site=site,
-            base_url=base_url,
-            allow_insecure_http=allow_insecure_http,
-            user_agent=USER_AGENT,
-        )
+        try:
+            self._config = resolve_config(
+                api_key=api_key,
+                app_key=app_key,
+                site=site,
+                base_url=base_url,
+                allow_insecure_http=allow_insecure_http,
+                user_agent=USER_AGENT,
+            )
+        except ConfigurationError as error:
+            # A traceback rendered with its locals must show no refused value (a key, a
+            # URL's password) and no half-built client (whose repr fails): drop them from
+            # this frame, and drop the inner frames, which hold them too.
+            del self, api_key, app_key, base_url
+            raise error.with_traceback(None) from None
         super().__init__(
             ModelLabDialect(self._config),
             session=session,
