@@ -10,6 +10,7 @@ from ._config import resolve_config
 from ._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
 from ._retry import RetryPolicy
 from ._transport import Transport, choose_transport
+from .errors import ConfigurationError
 from .resources import Artifacts, Projects, Runs
 from .resources._dialect import ModelLabDialect
 
@@ -66,13 +67,20 @@ class ModelLabClient(BaseClient):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         transport: Transport | None = None,
     ) -> None:
-        config = resolve_config(
-            api_key=api_key,
-            app_key=app_key,
-            site=site,
-            base_url=base_url,
-            allow_insecure_http=allow_insecure_http,
-        )
+        try:
+            config = resolve_config(
+                api_key=api_key,
+                app_key=app_key,
+                site=site,
+                base_url=base_url,
+                allow_insecure_http=allow_insecure_http,
+            )
+        except ConfigurationError as error:
+            # A traceback rendered with its locals must show no refused value (a key, a
+            # URL's password) and no half-built client (whose repr fails): drop them from
+            # this frame, and drop the inner frames, which hold them too.
+            del self, api_key, app_key, base_url
+            raise error.with_traceback(None) from None
         super().__init__(
             ModelLabDialect(config),
             choose_transport(transport, session, timeout),

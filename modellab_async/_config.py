@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ __all__ = [
     "ClientConfig",
     "Secret",
     "SecretHeaders",
+    "check_key",
     "parse_base_url",
     "resolve_config",
     "site_origin",
@@ -37,6 +39,8 @@ SITES: Mapping[str, str] = {
 API_KEY_ENV = "DD_API_KEY"
 APP_KEY_ENV = "DD_APP_KEY"
 SITE_ENV = "DD_SITE"
+#: Anything but printable ASCII without the space, which no key contains.
+_NOT_IN_A_KEY = re.compile(r"[^!-~]")
 
 
 class Secret:
@@ -101,16 +105,36 @@ def site_origin(site: str) -> URL:
         ) from None
 
 
-def parse_base_url(base_url: str | URL, *, allow_insecure_http: bool) -> URL:
-    """Validate an origin given as `base_url`; a path in it is kept as a prefix."""
-    url = URL(base_url)
-    if url.scheme not in ("http", "https") or not url.host:
+def parse_base_url(
+    base_url: str | URL, *, allow_insecure_http: bool, name: str = "base_url"
+) -> URL:
+    """Validate an origin given as `base_url`; a path in it is kept as a prefix.
+
+    No message quotes the URL: only its host, which holds no secret, is named.
+    """
+    try:
+        url = URL(base_url)
+    except ValueError as error:  # yarl's messages name the faulty part, never the whole URL
+        raise ConfigurationError(f"{name} is not a valid URL: {error}") from None
+    if url.raw_user is not None or url.raw_password is not None:
         raise ConfigurationError(
-            f"base_url must be an absolute http(s) URL such as https://api.datadoghq.com, "
-            f"got {str(base_url)!r}"
+            f"{name} must not contain a user name or password (the part before '@'): "
+            "the client sends its keys in headers, and a URL is shown in reprs and logs"
+        )
+    if url.scheme not in ("http", "https") or not url.host:
+        found = (
+            "has no host"
+            if not url.host
+            else "has no scheme"
+            if not url.scheme
+            else f"has the scheme {url.scheme!r}"
+        )
+        raise ConfigurationError(
+            f"{name} must be an absolute http(s) URL such as https://api.datadoghq.com; "
+            f"this one {found}"
         )
     if url.query_string or url.fragment:
-        raise ConfigurationError("base_url must not carry a query or a fragment")
+        raise ConfigurationError(f"{name} must not carry a query or a fragment")
     if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
         raise ConfigurationError(
             f"refusing to send keys over plain http to {url.host}; use https, "
@@ -128,6 +152,32 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def check_key(value: str, what: str) -> str:
+    """Return `value` if it can travel in a header as a key, else raise `ConfigurationError`.
+
+    A key is printable ASCII without spaces: a control character (a newline pasted
+    with it) would fail in the HTTP library with the key in its frames, a non-ASCII
+    character cannot be sent, and surrounding whitespace is never part of a key.
+    The message names `what` (such as "the API key (DD_API_KEY)") and the offending
+    character's position, never the key.
+    """
+    found = _NOT_IN_A_KEY.search(value)
+    if found is None:
+        return value
+    character = found.group()
+    kind = (
+        "a space"
+        if character == " "
+        else f"a control character (U+{ord(character):04X})"
+        if character.isascii()
+        else "a non-ASCII character"
+    )
+    raise ConfigurationError(
+        f"{what} contains {kind} at position {found.start() + 1} of {len(value)}; "
+        "keys are printable ASCII without spaces (check for a stray newline or space)"
+    )
+
+
 def _key(value: str | None, env_name: str, what: str, environ: Mapping[str, str]) -> Secret:
     key = value if value is not None else environ.get(env_name, "")
     if not key:
@@ -135,7 +185,8 @@ def _key(value: str | None, env_name: str, what: str, environ: Mapping[str, str]
             f"no Datadog {what} given: pass it to ModelLabClient or set the {env_name} "
             "environment variable"
         )
-    return Secret(key)
+    source = env_name if value is None else "as given to ModelLabClient"
+    return Secret(check_key(key, f"the {what} ({source})"))
 
 
 def resolve_config(

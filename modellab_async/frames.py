@@ -1,12 +1,18 @@
 """Turn listings of runs or projects into Arrow, polars or pandas frames, page by page.
 
-A run becomes one row: its attributes as typed columns, then `param.<key>` and
+A run becomes one row: its attributes as typed columns, then `param.<key>`,
 `tag.<key>` (strings) and `metric.<key>.<stat>` (numbers), as in mlflow's
-`search_runs`. Each page becomes a small Arrow table as it arrives; those are
-merged into chunks of about `CHUNK_ROWS` rows, so Python objects are held for
-one page at a time and the frame never exists twice. Columns are ordered
-attributes first, then params, tags and metrics by key, so every listing with
-the same keys gives the same schema whatever order its pages came in.
+`search_runs`. `id` and `project_id` are strings, as `run.id` is. Param values
+are strings on the wire: a `param.*` column whose every value is a JSON integer
+(within int64), a JSON number, or true/false (in any case) becomes int64,
+float64 or bool once the whole listing is read, and stays a string column when
+its values disagree, so its type never depends on the order of the pages.
+
+Each page becomes a small Arrow table as it arrives; those are merged into
+chunks of about `CHUNK_ROWS` rows, so Python objects are held for one page at a
+time and the frame never exists twice. Columns are ordered attributes first,
+then params, tags and metrics by key, so every listing with the same keys gives
+the same schema whatever order its pages came in.
 
 pyarrow, polars and pandas are imported only when a conversion runs; each
 comes with an extra (`pip install "modellab-async[arrow]"`, `[polars]`, `[pandas]`).
@@ -55,6 +61,17 @@ METRIC_STATS = ("count", "min", "max", "mean", "latest", "stddev", "first_step",
 _INT_STATS = frozenset({"count", "first_step", "last_step"})
 # Keyed columns come after the attributes, in this order of their prefixes.
 _PREFIXES = ("param.", "tag.", "metric.")
+_PARAM = "param."
+
+_INTEGER = r"-?(?:0|[1-9][0-9]{0,17})"  # 18 digits at most: always within int64
+_FRACTIONAL = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)"
+#: The types a `param.*` column may take, most specific first, with the pattern every
+#: one of its values must match; numbers follow JSON's grammar (no "1.", "+1" nor "007").
+_PARAM_TYPES: tuple[tuple[ColumnType, str], ...] = (
+    ("int64", f"^{_INTEGER}$"),
+    ("float64", f"^(?:{_INTEGER}|{_FRACTIONAL})$"),
+    ("bool", "^(?i:true|false)$"),
+)
 
 #: Rows gathered into one Arrow chunk: large enough for fast frames, small
 #: enough that merging a chunk adds little to the peak memory.
@@ -112,8 +129,8 @@ def run_row(run: Run) -> Row:
     """Flatten a run into one row: attributes, `param.*`, `tag.*` and `metric.*.*`."""
     a = run.attributes
     row: Row = {
-        "id": int(run.id),
-        "project_id": a.project_id,
+        "id": run.id,
+        "project_id": str(a.project_id),
         "name": a.name,
         "status": a.status,
         "description": a.description,
@@ -142,7 +159,7 @@ def project_row(project: Project) -> Row:
     """Flatten a project into one row: attributes and `tag.*`."""
     a = project.attributes
     row: Row = {
-        "id": int(project.id),
+        "id": project.id,
         "name": a.name,
         "description": a.description,
         "owner_id": a.owner_id,
@@ -160,8 +177,8 @@ def project_row(project: Project) -> Row:
 RUNS = Kind(
     "runs",
     (
-        ("id", "int64"),
-        ("project_id", "int64"),
+        ("id", "string"),
+        ("project_id", "string"),
         ("name", "string"),
         ("status", "string"),
         ("description", "string"),
@@ -185,7 +202,7 @@ RUNS = Kind(
 PROJECTS = Kind(
     "projects",
     (
-        ("id", "int64"),
+        ("id", "string"),
         ("name", "string"),
         ("description", "string"),
         ("owner_id", "string"),
@@ -216,7 +233,7 @@ class _ChunkBuilder:
     def __init__(self, *, string_view: bool) -> None:
         import pyarrow as pa  # noqa: PLC0415  # optional, and slow to import
 
-        self._types = {
+        self._types: dict[ColumnType, pa.DataType] = {
             "int64": pa.int64(),
             "float64": pa.float64(),
             "bool": pa.bool_(),
@@ -226,6 +243,8 @@ class _ChunkBuilder:
         self.kind: Kind | None = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
+        # For each `param.*` column, the types all its values seen so far fit.
+        self._param_fits: dict[str, list[tuple[ColumnType, str]]] = {}
 
     def add(self, items: Sequence[Run] | Sequence[Project]) -> pa.Table | None:
         """Convert one page's items; return a finished chunk once enough rows have come."""
@@ -239,13 +258,30 @@ class _ChunkBuilder:
         self.kind = kind
         rows = [kind.row(item) for item in items]
         names = kind.order({name for row in rows for name in row})
-        arrays = [
-            pa.array([row.get(name) for row in rows], type=self._types[kind.column_type(name)])
-            for name in names
-        ]
+        arrays = [self._array(kind, name, [row.get(name) for row in rows]) for name in names]
         self._pending.append(pa.Table.from_arrays(arrays, names=names))
         self._pending_rows += len(rows)
         return self.flush() if self._pending_rows >= CHUNK_ROWS else None
+
+    def _array(self, kind: Kind, name: str, values: list[Cell]) -> pa.Array[Any]:
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.compute as pc  # noqa: PLC0415
+
+        if not name.startswith(_PARAM):
+            return pa.array(values, type=self._types[kind.column_type(name)])
+        array = pa.array(values, type=pa.string())  # not a view: the regex kernels need this
+        fits = self._param_fits.setdefault(name, list(_PARAM_TYPES))
+        # `all` skips the nulls of runs without this param.
+        fits[:] = [
+            (type_, pattern)
+            for type_, pattern in fits
+            if pc.all(pc.match_substring_regex(array, pattern)).as_py()
+        ]
+        return array
+
+    def param_types(self) -> dict[str, pa.DataType]:
+        """Return the type of each `param.*` column whose values all fit one; call it last."""
+        return {name: self._types[fits[0][0]] for name, fits in self._param_fits.items() if fits}
 
     def flush(self) -> pa.Table | None:
         """Return the pages gathered so far as one chunk, or `None` if there are none."""
@@ -286,6 +322,8 @@ async def to_arrow(pages: Pages) -> pa.Table:
     if builder.kind is None:
         return pa.table({})
     table = pa.concat_tables(chunks, promote_options="default")
+    for name, type_ in builder.param_types().items():
+        table = table.set_column(table.column_names.index(name), name, table[name].cast(type_))
     return table.select(builder.kind.order(table.column_names))
 
 
@@ -305,6 +343,14 @@ async def to_polars(pages: Pages) -> pl.DataFrame:
     if builder.kind is None:
         return pl.DataFrame()
     frame = pl.concat(frames, how="diagonal", rechunk=False)
+    # Chunk by chunk: a column chunked unlike the others would make polars copy the frame.
+    frame = frame.with_columns(
+        pl.concat(
+            [pl.Series(name, part.to_arrow().cast(type_)) for part in frame[name].get_chunks()],
+            rechunk=False,
+        )
+        for name, type_ in builder.param_types().items()
+    )
     return frame.select(builder.kind.order(frame.columns))
 
 

@@ -52,9 +52,10 @@ def _folder(dest: Path | None) -> Iterator[Path]:
 
 def _latest(run: Run, metric: str) -> float | None:
     """Return the last value a completed run logged for `metric`, if any."""
-    if run.attributes.status != RunStatus.COMPLETED:
+    summary = run.metric(metric)
+    if run.attributes.status != RunStatus.COMPLETED or summary is None:
         return None
-    return next((m.latest for m in run.attributes.metric_summaries if m.key == metric), None)
+    return summary.latest
 
 
 def _best(runs: Iterator[Run], metric: str) -> list[Run]:

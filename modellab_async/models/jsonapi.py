@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
@@ -28,6 +28,18 @@ class Model(msgspec.Struct, kw_only=True, gc=False):
     tracking is safe and makes decoding large pages markedly faster.
     Unknown fields are ignored, so new fields on the service do not break decoding.
     """
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return this model as JSON-ready builtins, with the wire's field names.
+
+        Nested models become dicts, datetimes ISO 8601 strings, and absent
+        optional fields `None`; decoding `to_json()` gives an equal model back.
+        """
+        return cast("dict[str, Any]", msgspec.to_builtins(self))
+
+    def to_json(self) -> bytes:
+        """Encode this model as the JSON of `to_dict`, in UTF-8."""
+        return msgspec.json.encode(self)
 
 
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .jsonapi import Model
-from .runs import Tag
+from .runs import Tag, by_key
 
 __all__ = ["Project", "ProjectAttributes"]
 
@@ -31,3 +31,8 @@ class Project(Model):
     id: str
     type: str
     attributes: ProjectAttributes
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags as a new dict of key to value; a repeated key keeps its last value."""
+        return by_key(self.attributes.tags)

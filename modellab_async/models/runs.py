@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from .jsonapi import Model
 
-__all__ = ["MetricSummary", "Run", "RunAttributes", "RunParam", "Tag"]
+__all__ = ["MetricSummary", "Run", "RunAttributes", "RunParam", "Tag", "by_key"]
 
 
 class Tag(Model):
@@ -21,6 +22,11 @@ class RunParam(Model):
 
     key: str
     value: str
+
+
+def by_key(pairs: Iterable[Tag | RunParam]) -> dict[str, str]:
+    """Return tags or params as a dict of key to value; a repeated key keeps its last value."""
+    return {pair.key: pair.value for pair in pairs}
 
 
 class MetricSummary(Model):
@@ -66,8 +72,32 @@ class RunAttributes(Model):
 
 
 class Run(Model):
-    """A run resource: `id` is a string on the wire (`"42"`), `type` is `"runs"`."""
+    """A run resource: `id` is a string on the wire (`"42"`), `type` is `"runs"`.
+
+    `metric`, `params` and `tags` read the attributes by key, as mlflow's runs do.
+
+    Example:
+        >>> run.metric("accuracy")  # its MetricSummary, or None if the run has none
+        >>> run.params.get("learning_rate")  # "0.001": param values are strings
+    """
 
     id: str
     type: str
     attributes: RunAttributes
+
+    def metric(self, key: str) -> MetricSummary | None:
+        """Return the summary of the metric `key`, or `None` if the run logged no such metric."""
+        return next((s for s in self.attributes.metric_summaries if s.key == key), None)
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The params as a new dict of key to value (empty when the service sends none).
+
+        Values are the wire's strings; a repeated key keeps its last value.
+        """
+        return by_key(self.attributes.params or ())
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags as a new dict of key to value; a repeated key keeps its last value."""
+        return by_key(self.attributes.tags)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING
 
 from yarl import URL
 
-from .._config import parse_base_url
+from .._config import check_key, parse_base_url
 from .._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
 from .._retry import RetryPolicy
 from .._transport import Transport, choose_transport
@@ -24,15 +25,35 @@ __all__ = ["PAIClient"]
 ACCESS_KEY_ID_ENV = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ACCESS_KEY_SECRET_ENV = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"  # a variable's name
 SECURITY_TOKEN_ENV = "ALIBABA_CLOUD_SECURITY_TOKEN"
+#: A region id as in `cn-hangzhou`, `ap-southeast-1` or `cn-shanghai-finance-1`.
+_REGION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _given_or_from_environment(value: str | None, env_name: str, what: str) -> str:
+    """Return `value`, else `$env_name` (else ""), checked as a key that names its source."""
+    found = value if value is not None else os.environ.get(env_name, "")
+    source = env_name if value is None else "as given to PAIClient"
+    return check_key(found, f"the Alibaba Cloud {what} ({source})")
 
 
 def _credential(value: str | None, env_name: str, what: str) -> str:
-    found = value if value is not None else os.environ.get(env_name, "")
+    found = _given_or_from_environment(value, env_name, what)
     if not found:
         raise ConfigurationError(
             f"no Alibaba Cloud {what} given: pass it to PAIClient or set {env_name}"
         )
     return found
+
+
+def _region_origin(region: str | None) -> str:
+    if not region:
+        raise ConfigurationError("give a region (such as cn-hangzhou) or an endpoint")
+    if not _REGION_ID.fullmatch(region):
+        raise ConfigurationError(
+            "region must be a region id: lowercase letters, digits and hyphens, such as "
+            f"cn-hangzhou or ap-southeast-1; got {region!r}"
+        )
+    return f"https://aiworkspace.{region}.aliyuncs.com"
 
 
 class PAIClient(BaseClient):
@@ -51,7 +72,8 @@ class PAIClient(BaseClient):
             `$ALIBABA_CLOUD_ACCESS_KEY_ID` and `$ALIBABA_CLOUD_ACCESS_KEY_SECRET`.
         security_token: an STS token for temporary credentials; defaults to
             `$ALIBABA_CLOUD_SECURITY_TOKEN` when set.
-        region: the region, as in `https://aiworkspace.<region>.aliyuncs.com`.
+        region: the region id (such as cn-hangzhou), as in
+            `https://aiworkspace.<region>.aliyuncs.com`.
         endpoint: an origin overriding the region's (a proxy, a local fake).
         The other arguments are `ModelLabClient`'s.
     """
@@ -73,18 +95,25 @@ class PAIClient(BaseClient):
         transport: Transport | None = None,
         signer: Signer | None = None,
     ) -> None:
-        if endpoint is None:
-            if not region:
-                raise ConfigurationError("give a region (such as cn-hangzhou) or an endpoint")
-            endpoint = f"https://aiworkspace.{region}.aliyuncs.com"
-        origin = parse_base_url(endpoint, allow_insecure_http=allow_insecure_http)
-        if signer is None:
-            credentials = Credentials(
-                _credential(access_key_id, ACCESS_KEY_ID_ENV, "AccessKey id"),
-                _credential(access_key_secret, ACCESS_KEY_SECRET_ENV, "AccessKey secret"),
-                security_token or os.environ.get(SECURITY_TOKEN_ENV) or None,
+        try:
+            origin = parse_base_url(
+                _region_origin(region) if endpoint is None else endpoint,
+                allow_insecure_http=allow_insecure_http,
+                name="endpoint",
             )
-            signer = Signer(credentials)
+            if signer is None:
+                credentials = Credentials(
+                    _credential(access_key_id, ACCESS_KEY_ID_ENV, "AccessKey id"),
+                    _credential(access_key_secret, ACCESS_KEY_SECRET_ENV, "AccessKey secret"),
+                    _given_or_from_environment(security_token, SECURITY_TOKEN_ENV, "STS token")
+                    or None,
+                )
+                signer = Signer(credentials)
+        except ConfigurationError as error:
+            # As in `ModelLabClient`: no refused value nor half-built client in a
+            # traceback rendered with its locals.
+            del self, access_key_id, access_key_secret, security_token, endpoint
+            raise error.with_traceback(None) from None
         super().__init__(
             PAIDialect(origin, signer),
             choose_transport(transport, session, timeout),

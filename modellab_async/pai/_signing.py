@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from .._config import check_key
+from ..errors import ConfigurationError
+
 __all__ = [
     "AIWORKSPACE_VERSION",
     "ALGORITHM",
@@ -79,7 +82,8 @@ QueryParams = Iterable[tuple[str, str]] | Mapping[str, str]
 class Credentials:
     """An AccessKey pair, and the security token of temporary (STS) credentials.
 
-    Only the AccessKey id shows in `repr`.
+    Only the AccessKey id shows in `repr`. Each must be printable ASCII without
+    spaces (`ConfigurationError` otherwise, naming which one, never its value).
     """
 
     access_key_id: str
@@ -88,7 +92,11 @@ class Credentials:
 
     def __post_init__(self) -> None:
         if not self.access_key_id or not self.access_key_secret:
-            raise ValueError("an AccessKey id and secret are both needed")
+            raise ConfigurationError("an AccessKey id and secret are both needed")
+        check_key(self.access_key_id, "the AccessKey id")
+        check_key(self.access_key_secret, "the AccessKey secret")
+        if self.security_token is not None:
+            check_key(self.security_token, "the STS token")
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,11 +94,10 @@ def test_runs_list_as_parquet(modellab: FakeModellab, tmp_path: Path) -> None:
     table = pq.read_table(target)
     listed = modellab.invoke("runs", "list", "--project", "3").stdout.splitlines()
     assert table.num_rows == len(listed) > 100
-    assert table.column("id").to_pylist() == [
-        int(str(line["id"])) for line in map(jsonl_one, listed)
-    ]
+    assert table.column("id").to_pylist() == [line["id"] for line in map(jsonl_one, listed)]
     assert str(table.schema.field("created_at").type) == "timestamp[us, tz=UTC]"
     assert str(table.schema.field("metric.loss.count").type) == "int64"
+    assert str(table.schema.field("param.learning_rate").type) == "double"
 
 
 def test_get_shows_one_record(modellab: FakeModellab) -> None:

@@ -51,12 +51,16 @@ async def test_a_run_is_one_row_with_typed_columns(client: ModelLabClient) -> No
     table = await frames.to_arrow(client.runs.list(project_id=1).pages())
     runs = await client.runs.list(project_id=1).collect()
     assert table.num_rows == len(runs)
-    assert table.column("id").to_pylist() == [int(run.id) for run in runs]
+    assert table.column("id").to_pylist() == [run.id for run in runs]
+    assert set(table.column("project_id").to_pylist()) == {"1"}
     schema = table.schema
     assert schema.field("created_at").type == pa.timestamp("us", tz="UTC")
     assert schema.field("duration").type == pa.float64()
     assert schema.field("is_pinned").type == pa.bool_()
-    assert schema.field("param.learning_rate").type == pa.string()
+    assert schema.field("param.learning_rate").type == pa.float64()  # '1e-05' on the wire
+    assert schema.field("param.batch_size").type == pa.int64()
+    assert schema.field("param.use_amp").type == pa.bool_()
+    assert schema.field("param.optimizer").type == pa.string()
     assert schema.field("tag.model").type == pa.string()
     assert schema.field("metric.loss.min").type == pa.float64()
     assert schema.field("metric.loss.count").type == pa.int64()
@@ -67,6 +71,7 @@ async def test_a_run_is_one_row_with_typed_columns(client: ModelLabClient) -> No
     loss = next(m for m in first.metric_summaries if m.key == "loss")
     assert row["metric.loss.max"] == loss.max
     assert row[f"tag.{first.tags[0].key}"] == first.tags[0].value
+    assert row["param.learning_rate"] == float(runs[0].params["learning_rate"])
 
 
 async def test_columns_are_attributes_then_params_tags_and_metrics() -> None:
@@ -88,7 +93,7 @@ async def test_one_schema_whatever_keys_each_page_has(client: ModelLabClient) ->
     assert {"param.a", "param.b", "tag.t1", "tag.t2", "metric.m1.min", "metric.m2.min"} <= set(
         forward.column_names
     )
-    assert forward.column("param.a").to_pylist() == ["1", "1", None, None]
+    assert forward.column("param.a").to_pylist() == [1, 1, None, None]
     assert forward.column("metric.m2.count").to_pylist() == [None, None, 3, 3]
 
 
@@ -110,7 +115,11 @@ async def test_polars_frame(client: ModelLabClient) -> None:
     assert frame.schema["created_at"] == pl.Datetime("us", "UTC")
     assert frame.schema["metric.loss.count"] == pl.Int64
     assert frame.schema["param.optimizer"] == pl.String
+    assert frame.schema["param.learning_rate"] == pl.Float64
+    assert frame.schema["param.use_amp"] == pl.Boolean
+    assert frame.schema["id"] == pl.String
     assert frame["id"].to_list() == table.column("id").to_pylist()
+    assert frame["param.epochs"].to_list() == table.column("param.epochs").to_pylist()
 
 
 async def test_pandas_frame(client: ModelLabClient) -> None:
@@ -119,6 +128,8 @@ async def test_pandas_frame(client: ModelLabClient) -> None:
     assert str(frame["created_at"].dtype) == "timestamp[us, tz=UTC][pyarrow]"
     assert str(frame["metric.loss.count"].dtype) == "int64[pyarrow]"
     assert frame["metric.loss.count"].isna().any()  # pending runs log no metric
+    assert str(frame["param.batch_size"].dtype) == "int64[pyarrow]"
+    assert str(frame["id"].dtype) == "string[pyarrow]"
     assert frame["id"].is_unique
 
 
@@ -127,6 +138,7 @@ async def test_projects_convert_with_their_tags(client: ModelLabClient) -> None:
     projects: list[Project] = await client.projects.list().collect()
     assert table.num_rows == len(projects)
     assert table.column_names[:2] == ["id", "name"]
+    assert table.column("id").to_pylist() == [project.id for project in projects]
     assert "tag.team" in table.column_names
     assert table.schema.field("is_starred").type == pa.bool_()
 
@@ -168,3 +180,66 @@ async def test_listings_convert_themselves(client: ModelLabClient) -> None:
     assert table.num_rows == polars_frame.height == len(pandas_frame) > 0
     assert polars_frame.columns == table.column_names == list(pandas_frame.columns)
     assert projects.num_rows == 3
+
+
+def with_param(run: Run, value: str | None) -> Run:
+    params = None if value is None else [RunParam(key="p", value=value)]
+    attributes = msgspec.structs.replace(run.attributes, params=params)
+    return msgspec.structs.replace(run, attributes=attributes)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected_type", "expected"),
+    [
+        (["1", "-2", "0", "123456789012345678"], pa.int64(), [1, -2, 0, 123456789012345678]),
+        (["1", "0.5", "1e-05", "-2E+3"], pa.float64(), [1.0, 0.5, 1e-05, -2000.0]),
+        (["true", "False", "TRUE", "false"], pa.bool_(), [True, False, True, False]),
+        (["1", "true", "2", "3"], pa.string(), ["1", "true", "2", "3"]),
+        (["0.5", "0.1", "auto", "0.2"], pa.string(), ["0.5", "0.1", "auto", "0.2"]),
+    ],
+    ids=["integers", "numbers", "booleans", "a-number-and-a-boolean", "numbers-and-a-word"],
+)
+async def test_a_param_column_takes_the_json_type_all_its_values_share_across_pages(
+    client: ModelLabClient, values: list[str], expected_type: pa.DataType, expected: list[object]
+) -> None:
+    runs = await client.runs.list(limit=5).collect()
+    first = page([with_param(run, value) for run, value in zip(runs, values[:2], strict=False)])
+    # The second page has a run without params: its cell is null, whatever the type.
+    second = page(
+        [with_param(runs[2], values[2]), with_param(runs[3], None), with_param(runs[4], values[3])]
+    )
+    forward = await frames.to_arrow(pages_of(first, second))
+    backward = await frames.to_arrow(pages_of(second, first))
+    polars_frame = await frames.to_polars(pages_of(first, second))
+    assert forward.schema.field("param.p").type == expected_type
+    assert backward.schema == forward.schema
+    assert forward.column("param.p").to_pylist() == [*expected[:3], None, expected[3]]
+    assert polars_frame["param.p"].to_list() == forward.column("param.p").to_pylist()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "007",
+        "1.",
+        ".5",
+        "+1",
+        " 1",
+        "1 ",
+        "1_000",
+        "0x10",
+        "NaN",
+        "inf",
+        "",
+        "yes",
+        "12345678901234567890",
+    ],
+)
+async def test_a_param_that_is_not_plainly_json_stays_a_string(
+    client: ModelLabClient, value: str
+) -> None:
+    runs = await client.runs.list(limit=2).collect()
+    table = await frames.to_arrow(
+        pages_of(page([with_param(runs[0], value), with_param(runs[1], "1")]))
+    )
+    assert table.column("param.p").to_pylist() == [value, "1"]

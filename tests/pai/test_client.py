@@ -150,6 +150,91 @@ def test_credentials_and_region_come_from_arguments_or_the_environment(
         PAIClient(endpoint="http://pai.internal")
 
 
+@pytest.mark.parametrize(
+    "region",
+    ["cn-hangzhou", "ap-southeast-1", "cn-shanghai-finance-1", "us-east-1", "eu-central-1"],
+)
+def test_a_region_id_names_the_region_host(region: str) -> None:
+    client = PAIClient("id", "secret", region=region)
+    assert str(client.base_url) == f"https://aiworkspace.{region}.aliyuncs.com"
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "attacker.example/",
+        "attacker.example#",
+        "evil.com?x=",
+        "user:pw@evil.com/",
+        "cn-hangzhou.evil.com",
+        "CN-Hangzhou",
+        "cn_hangzhou",
+        "-cn-hangzhou",
+        "cn--hangzhou",
+        "cn-hangzhou-",
+        "cn-hangzhou\n",
+        " cn-hangzhou",
+    ],
+)
+def test_anything_but_a_region_id_is_refused(region: str) -> None:
+    with pytest.raises(ConfigurationError, match="region must be a region id"):
+        PAIClient("id", "secret", region=region)
+
+
+#: Distinctive, so that finding one in a message cannot be a coincidence.
+STEM = "c0ffee5ecret"
+
+
+@pytest.mark.parametrize(
+    ("given", "environ", "named"),
+    [
+        ({"access_key_id": STEM + "\r\n"}, {}, r"AccessKey id \(as given to PAIClient\)"),
+        (
+            {},
+            {"ALIBABA_CLOUD_ACCESS_KEY_ID": STEM + "\n"},
+            r"AccessKey id \(ALIBABA_CLOUD_ACCESS_KEY_ID\)",
+        ),
+        (
+            {"access_key_secret": STEM + "\x00"},
+            {},
+            r"AccessKey secret \(as given to PAIClient\)",
+        ),
+        (
+            {},
+            {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": STEM + "é"},
+            r"AccessKey secret \(ALIBABA_CLOUD_ACCESS_KEY_SECRET\)",
+        ),
+        ({"security_token": STEM + " "}, {}, r"STS token \(as given to PAIClient\)"),
+        (
+            {},
+            {"ALIBABA_CLOUD_SECURITY_TOKEN": STEM + "\n"},
+            r"STS token \(ALIBABA_CLOUD_SECURITY_TOKEN\)",
+        ),
+    ],
+)
+def test_a_refused_credential_is_named_and_never_shown(
+    monkeypatch: pytest.MonkeyPatch,
+    given: dict[str, str],
+    environ: dict[str, str],
+    named: str,
+) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
+    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=f"^the Alibaba Cloud {named} contains") as caught:
+        PAIClient(region="cn-hangzhou", **given)  # type: ignore[arg-type]  # credentials only
+    assert STEM not in str(caught.value)
+    assert STEM not in repr(caught.value)
+
+
+def test_an_endpoint_with_a_password_is_refused_without_showing_it() -> None:
+    with pytest.raises(ConfigurationError, match="endpoint must not contain a user") as caught:
+        PAIClient("id", "secret", endpoint="https://user:hunter2@pai-proxy.internal")
+    assert "hunter2" not in str(caught.value)
+
+
 async def test_token_listings_cannot_change_their_model(fake: FakePAI) -> None:
     async with connect(fake) as pai:
         assert not hasattr(pai.runs.list(), "decode_into")  # PAI's pages are not generic

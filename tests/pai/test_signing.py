@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from modellab_async import ConfigurationError
 from modellab_async.pai._signing import (
     Credentials,
     SignedRequest,
@@ -203,8 +204,26 @@ def test_secrets_never_show_in_a_repr() -> None:
 
 
 def test_credentials_need_an_id_and_a_secret() -> None:
-    with pytest.raises(ValueError, match="both needed"):
+    with pytest.raises(ConfigurationError, match="both needed"):
         Credentials("id", "")
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        (("LTAIkeyid7f3\n", "secret91b", None), "the AccessKey id"),
+        (("LTAIkeyid7f3", "secret91b\r\n", None), "the AccessKey secret"),
+        (("LTAIkeyid7f3", "secret91b", "token0c4\x00"), "the STS token"),
+        (("LTAIkeyid7f3", "secret91b", "token0c4é"), "the STS token"),
+    ],
+)
+def test_credentials_refuse_what_cannot_be_sent_naming_which_one(
+    fields: tuple[str, str, str | None], named: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{named} contains") as caught:
+        Credentials(*fields)
+    message = str(caught.value)
+    assert not any(part in message for part in ("LTAIkeyid7f3", "secret91b", "token0c4"))
 
 
 def test_the_signer_reads_its_clock_and_draws_a_fresh_nonce_per_request() -> None:

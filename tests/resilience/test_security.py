@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from modellab_async import (
     ServerError,
     UnsafeRedirectError,
 )
+from modellab_async.pai import PAIClient
 from modellab_async.testing import FakeModelLab, Fault, ProxyErrorPage
 from modellab_async.testing import ServerError as ServerFault
 from tests.reference import server_order
@@ -215,6 +216,61 @@ async def test_links_to_another_origin_are_never_followed(
     assert ids == expected
     assert elsewhere.seen == []
     assert (retries > 0) == faults
+
+
+def rendered_with_locals(error: BaseException) -> str:
+    """The error's traceback below the test's own frame, rendered with every frame's locals."""
+    assert error.__traceback__ is not None
+    below_the_test = error.__traceback__.tb_next
+    return "".join(
+        traceback.TracebackException(
+            type(error), error, below_the_test, capture_locals=True
+        ).format()
+    )
+
+
+#: Clients configured with a key (here the distinctive test keys) that cannot be sent.
+REFUSED_CONFIGURATIONS: dict[str, Callable[[str], ModelLabClient | PAIClient]] = {
+    "API key with a newline": lambda url: ModelLabClient(API_KEY + "\n", APP_KEY, base_url=url),
+    "application key with CRLF": lambda url: ModelLabClient(
+        API_KEY, APP_KEY + "\r\nX-Injected: 1", base_url=url
+    ),
+    "API key with NUL": lambda url: ModelLabClient(API_KEY + "\x00", APP_KEY, base_url=url),
+    "API key, non-ASCII": lambda url: ModelLabClient(API_KEY + "é", APP_KEY, base_url=url),
+    "API key from DD_API_KEY with a newline": lambda url: ModelLabClient(
+        app_key=APP_KEY, base_url=url
+    ),
+    "password in base_url": lambda url: ModelLabClient(
+        API_KEY, APP_KEY, base_url=url.replace("://", f"://user:{APP_KEY}@")
+    ),
+    "PAI AccessKey secret with a newline": lambda url: PAIClient(
+        "LTAI5t", API_KEY + "\n", endpoint=url
+    ),
+    "PAI AccessKey id with CRLF": lambda url: PAIClient(API_KEY + "\r\n", APP_KEY, endpoint=url),
+    "PAI STS token with a tab": lambda url: PAIClient(
+        "LTAI5t", "secret", security_token=API_KEY + "\t", endpoint=url
+    ),
+    "password in PAI endpoint": lambda url: PAIClient(
+        "LTAI5t", "secret", endpoint=url.replace("://", f"://user:{API_KEY}@")
+    ),
+}
+
+
+@pytest.mark.parametrize("configuration", REFUSED_CONFIGURATIONS)
+async def test_a_refused_key_never_reaches_the_server_nor_any_rendering_of_the_error(
+    scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch, configuration: str
+) -> None:
+    async def anything(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    scripted.handler = anything
+    monkeypatch.setenv("DD_API_KEY", API_KEY + "\n")
+    with anyio.fail_after(10), pytest.raises(ConfigurationError) as caught:
+        async with REFUSED_CONFIGURATIONS[configuration](scripted.url) as client:
+            await client.runs.get("1")
+    error = caught.value
+    assert scripted.seen == []
+    assert leaked_keys(*error_texts(error), rendered_with_locals(error)) == []
 
 
 class RecordingTransport:

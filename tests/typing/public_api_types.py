@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import assert_type
+from typing import Any, assert_type
 
 import msgspec
 
@@ -32,6 +32,11 @@ async def check(client: ModelLabClient) -> None:
         assert_type(run.attributes.metric_summaries[0], MetricSummary)
         assert_type(run.attributes.metric_summaries[0].max, float | None)
         assert_type(run.attributes.duration, float | None)
+        assert_type(run.metric("accuracy"), MetricSummary | None)
+        assert_type(run.params, dict[str, str])
+        assert_type(run.tags, dict[str, str])
+        assert_type(run.to_dict(), dict[str, Any])
+        assert_type(run.to_json(), bytes)
     async for page in runs.pages():
         assert_type(page, Page[Run])
         assert_type(page.items, list[Run])
@@ -52,6 +57,8 @@ async def check(client: ModelLabClient) -> None:
         client.runs.list().decode_into(msgspec.Raw), Paginator[Page[msgspec.Raw], msgspec.Raw]
     )
     assert_type(await client.projects.get("2"), Project)
+    assert_type((await client.projects.get("2")).tags, dict[str, str])
+    assert_type((await client.projects.get("2")).to_dict(), dict[str, Any])
     assert_type(await client.projects.artifacts(2), ProjectArtifacts)
     assert_type(await client.artifacts.read(1, "a"), bytes)
     assert_type(client.artifacts.stream(1, "a"), AsyncGenerator[bytes, None])

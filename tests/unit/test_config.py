@@ -6,7 +6,13 @@ import pytest
 from yarl import URL
 
 from modellab_async import SITES, ConfigurationError, ModelLabClient
-from modellab_async._config import Secret, parse_base_url, resolve_config, site_origin
+from modellab_async._config import (
+    Secret,
+    check_key,
+    parse_base_url,
+    resolve_config,
+    site_origin,
+)
 
 ENV = {"DD_API_KEY": "env-api", "DD_APP_KEY": "env-app"}
 
@@ -136,3 +142,84 @@ def test_secrets_hide_themselves() -> None:
     assert secret == Secret("hunter2")
     assert secret != "hunter2"
     assert hash(secret) == hash(Secret("hunter2"))
+
+
+@pytest.mark.parametrize(
+    ("key", "found"),
+    [
+        ("abc123\n", r"a control character \(U\+000A\) at position 7 of 7"),
+        ("abc\r\nX-Injected: 1", r"a control character \(U\+000D\) at position 4 of 18"),
+        ("ab\x00c", r"a control character \(U\+0000\) at position 3 of 4"),
+        ("abc\x7f", r"a control character \(U\+007F\) at position 4 of 4"),
+        ("abc\t", r"a control character \(U\+0009\) at position 4 of 4"),
+        (" abc", "a space at position 1 of 4"),
+        ("abc ", "a space at position 4 of 4"),
+        ("ab c", "a space at position 3 of 4"),
+        ("abcé", "a non-ASCII character at position 4 of 4"),
+        ("abc\u00a0", "a non-ASCII character at position 4 of 4"),
+        ("abc\u2028", "a non-ASCII character at position 4 of 4"),
+    ],
+)
+def test_a_key_that_is_not_printable_ascii_without_spaces_is_refused(key: str, found: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"^the key contains {found}; ") as caught:
+        check_key(key, "the key")
+    assert key not in str(caught.value)
+    assert key not in repr(caught.value)
+
+
+def test_a_printable_key_passes_as_it_is() -> None:
+    key = "".join(map(chr, range(0x21, 0x7F)))  # every printable ASCII character but the space
+    assert check_key(key, "the key") is key
+
+
+@pytest.mark.parametrize(
+    ("given", "environ", "named"),
+    [
+        ({"api_key": "bad\n"}, ENV, r"the API key \(as given to ModelLabClient\)"),
+        ({}, {**ENV, "DD_API_KEY": "bad\n"}, r"the API key \(DD_API_KEY\)"),
+        ({}, {**ENV, "DD_APP_KEY": "bad\x00"}, r"the application key \(DD_APP_KEY\)"),
+        ({"app_key": " bad"}, ENV, r"the application key \(as given to ModelLabClient\)"),
+    ],
+)
+def test_a_refused_key_names_which_key_and_where_it_came_from(
+    given: dict[str, str], environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{named} contains") as caught:
+        resolve(environ, **given)
+    assert "bad" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:hunter2@proxy.internal/dd",
+        "https://:hunter2@proxy.internal",
+        "https://hunter2@proxy.internal",
+        "http://user:hunter2@127.0.0.1:8126",
+        "ftp://user:hunter2@proxy.internal",
+        "https://user:hunter2@proxy.internal/?a=1",
+        URL("https://user:hunter2@proxy.internal"),
+    ],
+)
+def test_a_base_url_with_a_user_or_password_is_refused_without_showing_it(url: str | URL) -> None:
+    with pytest.raises(ConfigurationError, match="must not contain a user name or password") as c:
+        parse_base_url(url, allow_insecure_http=False)
+    assert "hunter2" not in str(c.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        ("user:hunter2@proxy.internal", "has no host"),
+        ("api.datadoghq.com", "has no host"),
+        ("//proxy.internal", "has no scheme"),
+        ("ftp://proxy.internal", "has the scheme 'ftp'"),
+        ("https://user:hunter2@proxy.internal:port/", "not a valid URL: .*port"),
+        ("https://user:hunter2@[::1/", "not a valid URL"),
+    ],
+)
+def test_no_base_url_error_quotes_the_url(url: str, found: str) -> None:
+    with pytest.raises(ConfigurationError, match=found) as caught:
+        parse_base_url(url, allow_insecure_http=False)
+    assert "hunter2" not in str(caught.value)
+    assert caught.value.__suppress_context__ or caught.value.__context__ is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from modellab_async.models import (
     Run,
     RunArtifacts,
     RunStatus,
+    Tag,
 )
+from modellab_async.pai.models import Run as PAIRun
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 
@@ -91,3 +94,59 @@ def test_with_items_and_total() -> None:
     assert short.meta == page.meta
     assert len(page.items) == 2
     assert page.total == 9
+
+
+def test_a_metric_is_read_by_its_key() -> None:
+    completed, archived = msgspec.json.decode(
+        sample("runs_page_recorded.json"), type=Page[Run]
+    ).items
+    accuracy = completed.metric("accuracy")
+    assert accuracy is not None
+    assert (accuracy.key, accuracy.max) == ("accuracy", 1.0)
+    assert completed.metric("loss") is None
+    assert archived.metric("accuracy") is None
+    pending = msgspec.structs.replace(
+        completed,
+        attributes=msgspec.structs.replace(completed.attributes, metric_summaries=[]),
+    )
+    assert pending.metric("accuracy") is None
+
+
+def test_params_and_tags_read_as_mappings() -> None:
+    completed, archived = msgspec.json.decode(
+        sample("runs_page_recorded.json"), type=Page[Run]
+    ).items
+    assert completed.params == {"learning_rate": "0.0003", "use_amp": "true"}
+    assert completed.tags == {"model": "opus"}
+    assert archived.attributes.params is None
+    assert archived.params == {}
+    assert archived.tags == {}
+    project = msgspec.json.decode(sample("project_spec_example.json"), type=Document[Project]).data
+    assert project.tags == {"model": "opus"}
+
+
+def test_a_repeated_key_keeps_its_last_value() -> None:
+    run = msgspec.json.decode(sample("runs_page_recorded.json"), type=Page[Run]).items[0]
+    tags = [Tag(key="stage", value="dev"), Tag(key="stage", value="prod")]
+    twice = msgspec.structs.replace(
+        run, attributes=msgspec.structs.replace(run.attributes, tags=tags)
+    )
+    assert twice.tags == {"stage": "prod"}
+
+
+def test_a_model_converts_to_builtins_and_json_and_back() -> None:
+    run = msgspec.json.decode(sample("runs_page_recorded.json"), type=Page[Run]).items[0]
+    as_dict = run.to_dict()
+    assert as_dict["id"] == "2387"
+    assert as_dict["attributes"]["created_at"] == "2026-05-12T08:01:00.123000Z"
+    assert as_dict["attributes"]["params"][0] == {"key": "learning_rate", "value": "0.0003"}
+    assert as_dict["attributes"]["owner_id"] is None
+    assert json.loads(run.to_json()) == as_dict
+    assert msgspec.json.decode(run.to_json(), type=Run) == run
+    assert msgspec.convert(as_dict, Run) == run
+
+
+def test_pai_models_convert_with_the_wire_names() -> None:
+    run = PAIRun(run_id="run-1", name="first", workspace_id="145883")
+    assert run.to_dict()["RunId"] == "run-1"
+    assert msgspec.json.decode(run.to_json(), type=PAIRun) == run
