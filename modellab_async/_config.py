@@ -13,7 +13,10 @@ from yarl import URL
 from .errors import ConfigurationError
 
 __all__ = [
+    "API_KEY_ENV",
+    "APP_KEY_ENV",
     "SITES",
+    "SITE_ENV",
     "ClientConfig",
     "Secret",
     "SecretHeaders",

@@ -15,13 +15,10 @@ from yarl import URL
 from ._params import Query
 from ._version import __version__
 from .errors import (
-    APIError,
     DecodeError,
     MalformedBodyError,
     UnsafeRedirectError,
-    error_class_for,
 )
-from .models.jsonapi import ErrorDocument, ErrorObject
 
 __all__ = [
     "JSON",
@@ -29,8 +26,8 @@ __all__ = [
     "USER_AGENT",
     "Request",
     "Response",
+    "body_excerpt",
     "decode",
-    "error_from_response",
     "redirect_target",
     "request_url",
 ]
@@ -41,7 +38,6 @@ USER_AGENT = (
     f"modellab-async/{__version__} (Python {sys.version_info.major}.{sys.version_info.minor})"
 )
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_REQUEST_ID_HEADERS = ("x-request-id", "dd-request-id", "x-datadog-request-id")
 _EXCERPT_CHARS = 200
 #: The start of a body an excerpt is made from: enough for a proxy's page, however long.
 _EXCERPT_SOURCE_BYTES = 16 * 1024
@@ -102,33 +98,8 @@ def decode(decoder: msgspec.json.Decoder[T], body: bytes, request: Request) -> T
         raise DecodeError(f"{request.describe()}: response body nested too deeply") from exc
 
 
-_error_decoder = msgspec.json.Decoder(ErrorDocument)
-
-
-def error_from_response(request: Request, response: Response) -> APIError:
-    """Build the typed error for an error answer, whatever its body looks like."""
-    errors: list[ErrorObject | str] = []
-    excerpt = ""
-    try:
-        errors = _error_decoder.decode(response.body).errors
-    except (msgspec.DecodeError, RecursionError):
-        excerpt = _excerpt(response.body)
-    request_id = next(
-        (response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers),
-        None,
-    )
-    return error_class_for(response.status)(
-        response.status,
-        errors,
-        request_id=request_id,
-        method=request.method,
-        path=f"/{request.path}",
-        body_excerpt=excerpt,
-        headers=response.headers,
-    )
-
-
-def _excerpt(body: bytes) -> str:
+def body_excerpt(body: bytes) -> str:
+    """Return the start of a body that is not JSON, as text, tags and runs of spaces folded."""
     source = body[:_EXCERPT_SOURCE_BYTES].decode("utf-8", "replace")
     text = _SPACES.sub(" ", _TAGS.sub(" ", source)).strip()
     return text if len(text) <= _EXCERPT_CHARS else text[: _EXCERPT_CHARS - 3] + "..."

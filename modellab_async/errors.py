@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
+from multidict import CIMultiDict
 
 from ._engine._checkpoint import Checkpoint
 
@@ -146,7 +147,7 @@ class APIError(ModelLabError):
         self.method = method
         self.path = path
         self.body_excerpt = body_excerpt
-        self.headers: Mapping[str, str] = dict(headers or {})
+        self.headers: Mapping[str, str] = CIMultiDict(headers or {})
         super().__init__(self._message())
 
     def _message(self) -> str:

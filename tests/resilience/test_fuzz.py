@@ -34,9 +34,10 @@ from modellab_async import (
     Run,
     RunArtifacts,
 )
-from modellab_async._protocol import Request, Response, decode, error_from_response
+from modellab_async._protocol import Request, Response, decode
 from modellab_async.errors import error_class_for
 from modellab_async.models.jsonapi import Document, Page
+from modellab_async.resources._dialect import error_from_response
 from tests.resilience.support import API_KEY, APP_KEY
 from tests.scripted import ScriptedServer, json_response, run_resource
 

@@ -18,12 +18,12 @@ from modellab_async._protocol import (
     Request,
     Response,
     decode,
-    error_from_response,
     redirect_target,
     request_url,
 )
 from modellab_async.errors import error_class_for
 from modellab_async.models import Document, Run
+from modellab_async.resources._dialect import error_from_response
 
 REQUEST = Request("GET", "api/v2/model-lab-api/runs/1")
 
