@@ -132,6 +132,28 @@ class RunFilters:
             and all(condition.matches(run.params) for condition in self.params)
         )
 
+    def equalities(self) -> dict[str, object] | None:
+        """Map each filter set to the `Run` attribute it requires a value of.
+
+        None when a filter set is not such an equality (ids, text, tags, params):
+        only the project, parent, owner and status filters are indexed.
+        """
+        if self.ids is not None or self.text is not None or self.tags or self.params:
+            return None
+        required: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("project_id", self.project_id),
+                ("parent_run_id", self.parent_run_id),
+                ("owner_id", self.owner_id),
+                ("status", self.status),
+            )
+            if value is not None
+        }
+        if self.parent_run_id == ROOT_RUNS:
+            required["parent_run_id"] = None
+        return required
+
     def places(self, run: Run) -> bool:
         """Return whether `run` sits where the project and parent filters allow."""
         if self.project_id is not None and run.project_id != self.project_id:

@@ -86,6 +86,15 @@ async def test_path_ids_that_are_not_positive_integers_answer_400(
     assert len(error["detail"]) < 200
 
 
+async def test_a_run_path_of_thousands_of_digits_finds_no_artifact(
+    session: aiohttp.ClientSession,
+) -> None:
+    params = {"project_id": "1", "artifact_path": f"runs/{HUGE}/metrics.json"}
+    status, body = await get_json(session, "/artifacts/content", params)
+    assert status == 404
+    assert body == {"errors": [{"title": "Generic Error", "detail": "artifact not found"}]}
+
+
 @pytest.mark.parametrize(
     ("path", "detail"),
     [
