@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -94,6 +95,8 @@ def _resized(file: ArtifactFile, size: int) -> ArtifactFile:
     return file if file.size == size else msgspec.structs.replace(file, size=size)
 
 
+# Generated runs share a few hundred param values: a failed decode costs more than a lookup.
+@functools.lru_cache(maxsize=4096)
 def _typed(value: str) -> str | int | float | bool:
     """Return a param's value as the JSON number or boolean it spells, or as it is."""
     try:
