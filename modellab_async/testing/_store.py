@@ -183,18 +183,14 @@ class Store:
         return self._runs[run_id]
 
     def create_run(self, build: Callable[[int, datetime], Run]) -> Run:
-        """Add the run `build(new id, timestamp)` makes: the timestamp is later than any other."""
+        """Add the live run `build(new id, timestamp)` makes; the timestamp is later than any other."""
         run = build(self._last_run_id + 1, self.stamp())
-        if run.id in self._runs:
-            raise ValueError(f"run {run.id} already exists")
         self._check_links(run)
         run.artifacts = with_derived_sizes(run)
         self._register(run)
-        self._last_run_id = max(self._last_run_id, run.id)
-        self._last_stamp = max(self._last_stamp, run.updated_at)
+        self._last_run_id = run.id
         self.dataset.runs.append(run)
-        if run.deleted_at is None:
-            self._index(run)
+        self._index(run)
         return run
 
     def update_run(self, run_id: int, changes: Mapping[str, object]) -> Run | None:

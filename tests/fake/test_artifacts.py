@@ -142,6 +142,10 @@ async def test_run_files_follow_changes_to_the_run(
     assert (len(metrics), len(config)) == (metrics_size, config_size)
     sizes = {file.path: file.size for file in changed.artifacts}
     assert (sizes["metrics.json"], sizes["model/config.json"]) == (len(metrics), len(config))
+    # Stored content wins over what the name suggests.
+    stored = ArtifactFile("metrics.json", 2, changed.updated_at, content=b"{}")
+    fake.update_run(run.id, artifacts=[stored])
+    assert await _run_file(session, changed, "metrics.json") == (b"{}", 2)
 
 
 @pytest.mark.parametrize("path", ["runs/1/missing.bin", "projects/1/artifacts/none", "runs/x/y"])

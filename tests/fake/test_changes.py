@@ -73,6 +73,16 @@ async def test_an_added_run_is_served_at_the_top(
     assert added in fake.runs()
 
 
+async def test_a_run_added_without_a_place_goes_to_a_live_project(fake: FakeModelLab) -> None:
+    projects = fake.projects()
+    added = fake.add_run()
+    assert added.project_id in {project.id for project in projects}
+    assert (added.parent_run_id, added.status) == (None, "running")
+    assert [project.id for project in projects] == [1, 2, 3, 4]
+    projects[0].tags.append(Tag("mine", "only"))
+    assert fake.projects()[0].tags == fake.dataset.projects[0].tags != projects[0].tags
+
+
 async def test_a_child_goes_to_its_parents_project(fake: FakeModelLab) -> None:
     parent = fake.runs()[0]
     child = fake.add_run(parent_run_id=parent.id)
@@ -230,6 +240,15 @@ async def test_churn_is_reproducible_by_seed() -> None:
             assert min(churn.inserted, churn.updated, churn.deleted) > 0
             shapes.append(_shape(fake.runs(include_deleted=True)))
     assert shapes[0] == shapes[1]
+
+
+async def test_churn_on_an_empty_fake_changes_nothing() -> None:
+    async with FakeModelLab(runs=0, projects=0) as fake:
+        churn = fake.start_churn(0, seed=1)
+        churn.make(30)
+        assert (churn.inserted, churn.updated, churn.deleted) == (0, 0, 0)
+        assert fake.runs() == []
+        assert repr(churn) == "<Churn 0/s inserted=0 updated=0 deleted=0 stopped>"
 
 
 async def test_churn_runs_in_the_background_until_stopped_or_closed() -> None:
