@@ -11,8 +11,8 @@ import pytest
 
 from modellab_async.testing import FakeModelLab
 
-# The plugin's fixture, also when the package is not installed (its entry point then is absent).
-from modellab_async.testing._pytest_plugin import modellab_fake  # noqa: F401
+# The plugin's fixtures, also when the package is not installed (its entry point then is absent).
+from modellab_async.testing._pytest_plugin import modellab_fake, on_anyio  # noqa: F401
 
 API = "/api/v2/model-lab-api"
 RUNS = 300
