@@ -10,7 +10,6 @@ multiplicative decrease). Waiters leave the gate with jitter, not all at once.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -142,15 +141,13 @@ class _Slot:
             throttle._limiter.acquire_on_behalf_of_nowait(self._token)
         except anyio.WouldBlock:
             await throttle._limiter.acquire_on_behalf_of(self._token)
-        now = time.monotonic()
-        throttle.stats.started(now)
+        throttle.stats.started()
         if self._meter is not None:
-            self._meter.started(now)
+            self._meter.started()
 
     async def __aexit__(self, *exc_info: object) -> None:
         throttle = self._throttle
-        now = time.monotonic()
-        throttle.stats.ended(now)
+        throttle.stats.ended()
         if self._meter is not None:
-            self._meter.ended(now)
+            self._meter.ended()
         throttle._limiter.release_on_behalf_of(self._token)

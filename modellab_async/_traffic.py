@@ -23,30 +23,20 @@ class Traffic:
     max_in_flight: int = 0
     throttled_seconds: float = 0.0
     in_flight: int = 0
-    _busy_seconds: float = field(default=0.0, repr=False, compare=False)
-    _load: float = field(default=0.0, repr=False, compare=False)
-    _since: float = field(default=0.0, repr=False, compare=False)
+    _load: int = field(default=0, repr=False, compare=False)
 
     @property
     def mean_in_flight(self) -> float:
-        """How many requests were under way on average, while any was."""
-        return self._load / self._busy_seconds if self._busy_seconds else float(self.in_flight)
+        """How many requests were under way when one went out, itself included, on average."""
+        return self._load / self.requests if self.requests else 0.0
 
-    def started(self, now: float) -> None:
-        """Count a request that goes out at `now` (the event loop's clock)."""
-        self._advance(now)
+    def started(self) -> None:
+        """Count a request that goes out."""
         self.requests += 1
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        in_flight = self.in_flight = self.in_flight + 1
+        self._load += in_flight
+        self.max_in_flight = max(self.max_in_flight, in_flight)
 
-    def ended(self, now: float) -> None:
-        """Count a request that is over at `now`."""
-        self._advance(now)
+    def ended(self) -> None:
+        """Count a request that is over."""
         self.in_flight -= 1
-
-    def _advance(self, now: float) -> None:
-        if self.in_flight:
-            elapsed = now - self._since
-            self._busy_seconds += elapsed
-            self._load += elapsed * self.in_flight
-        self._since = now
