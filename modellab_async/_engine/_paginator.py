@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any, Generic, TypeVar
+from dataclasses import replace
+from typing import Any, Generic, Self, TypeVar
 
 from ..errors import ModelLabError
 from ._checkpoint import Checkpoint, ListingStats
@@ -55,6 +57,30 @@ class BasePaginator(Generic[PageT, ItemT]):
     def stats(self) -> ListingStats:
         """What the latest iteration saw: pages, items, duplicates skipped, drift."""
         return self._latest.stats if self._latest is not None else ListingStats()
+
+    def resumed(self, checkpoint: Checkpoint) -> Self:
+        """Return the same listing, resuming from `checkpoint` (of an earlier walk of it).
+
+        Raises:
+            ValueError: the checkpoint was made for another listing.
+        """
+        options = replace(self._listing.options, resume=checkpoint)
+        return type(self)(self._client, replace(self._listing, options=options))
+
+    async def to_jsonl(self, path: str | os.PathLike[str], *, state: str | os.PathLike[str]) -> int:
+        """Write the listing to `path` as JSON lines, exactly once per item; return the count.
+
+        `state` names a file that records how far the export got, after each
+        page: rerun the same call after a crash or a kill and it resumes where
+        the last page written ended, cutting off anything written after it, so
+        every item is in the file once. The state file is removed when done.
+
+        Example:
+            >>> await client.runs.list(project_id=3).to_jsonl("runs.jsonl", state="runs.state")
+        """
+        from .._jsonl import write_jsonl  # noqa: PLC0415  # file work only when asked for
+
+        return await write_jsonl(self, path, state)
 
     def _walk(self) -> Walk[PageT, ItemT]:
         walk = self._latest = Walk(self._client, self._listing)

@@ -9,7 +9,7 @@ import click
 from .. import FacetType, ModelLabClient
 from ._emit import emit, emit_listing
 from ._options import RUN_OPTIONS, choice, listing_options, output_options
-from ._output import Output, say_done
+from ._output import Format, Output, say_done
 from ._run import ClientGroup, client_command
 from ._views import FACET_KEYS, FACET_VALUES, RUN, RUN_LIST
 
@@ -26,9 +26,22 @@ def runs() -> None:
 @runs.command("list")
 @listing_options(RUN_OPTIONS)
 @output_options(parquet=True)
+@click.option(
+    "--resume",
+    "state",
+    type=click.Path(dir_okay=False),
+    help="With -o FILE: note after each page how far FILE got in this state file, and resume "
+    "from it when run again, so that every run is in FILE once even after a kill.",
+)
 @client_command
 async def list_runs(
-    client: ModelLabClient, /, *, fmt: str | None, output: str, **options: Any
+    client: ModelLabClient,
+    /,
+    *,
+    fmt: str | None,
+    output: str,
+    state: str | None,
+    **options: Any,
 ) -> None:
     """List runs matching every filter given, page by page.
 
@@ -36,7 +49,12 @@ async def list_runs(
     """
     out = Output.resolve(fmt, output)
     listing = client.runs.list(**options)
-    await emit_listing(listing, RUN_LIST, out, description="runs", limit=options["limit"])
+    if state is None:
+        await emit_listing(listing, RUN_LIST, out, description="runs", limit=options["limit"])
+        return
+    if out.path == "-" or out.format is not Format.JSONL:
+        raise click.UsageError("--resume writes JSON lines to a file: give -o FILE (jsonl)")
+    await listing.to_jsonl(out.path, state=state)
 
 
 @runs.command("get")
