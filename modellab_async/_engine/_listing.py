@@ -149,7 +149,7 @@ class Listing(Generic[PageT, ItemT]):
         resume = self.options.resume
         if resume is None:
             return
-        if tuple(map(tuple, resume.query)) != self.identity:
+        if tuple(map(tuple, resume.query)) != self.query:
             raise ValueError(
                 "this checkpoint was made for a different listing (filters or page size)"
             )
@@ -157,9 +157,9 @@ class Listing(Generic[PageT, ItemT]):
             self.pages.walk(resume.page)  # refuses a page this scheme cannot start from
 
     @property
-    def identity(self) -> Query:
-        """The filters and paging settings a checkpoint of this listing must match."""
-        return (*self.request.query, *self.pages.identity())
+    def query(self) -> Query:
+        """What names the listing: its filters and paging settings, as its checkpoints hold them."""
+        return (*self.request.query, *self.pages.query())
 
     def page_request(self, paging: Query) -> Request:
         """Return the request of one page: the listing's query, then `paging`."""

@@ -66,7 +66,7 @@ class PageStrategy(Protocol[PageT_contra]):
 class Pages(Protocol[PageT_contra]):
     """An API's page scheme as an immutable value: its settings, and a fresh walk from them."""
 
-    def identity(self) -> Query:
+    def query(self) -> Query:
         """Return the paging settings that make a listing what it is (its page size)."""
 
     def walk(self, cursor: Cursor | None) -> PageStrategy[PageT_contra]:

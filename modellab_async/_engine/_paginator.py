@@ -50,7 +50,7 @@ class BasePaginator(Generic[PageT, ItemT]):
     def checkpoint(self) -> Checkpoint:
         """Where the latest iteration stands: pass it as `resume=` to carry on from there."""
         if self._latest is None:
-            return self._listing.options.resume or Checkpoint(query=self._listing.identity)
+            return self._listing.options.resume or Checkpoint(query=self._listing.query)
         return self._latest.checkpoint()
 
     @property

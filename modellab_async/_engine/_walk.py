@@ -80,7 +80,7 @@ class Walk(Generic[PageT, ItemT]):
 
     def checkpoint(self) -> Checkpoint:
         """Return the place after the last item handed over."""
-        query = self._listing.identity
+        query = self._listing.query
         if self._finished:
             return Checkpoint(query=query, done=True)
         current = self._current

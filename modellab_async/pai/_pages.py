@@ -49,13 +49,13 @@ class TokenPages:
         if self.size is not None:
             positive(self.size, "page_size")
 
-    def identity(self) -> Query:
+    def query(self) -> Query:
         """Return `MaxResults`, if set: a token means nothing under another page size."""
         return () if self.size is None else ((MAX_RESULTS, str(self.size)),)
 
     def walk(self, cursor: Cursor | None) -> TokenWalk:
         """Return a fresh walk from the page `cursor` (a token) fetched, or from the top."""
-        return TokenWalk(self.identity(), None if cursor is None else str(cursor))
+        return TokenWalk(self.query(), None if cursor is None else str(cursor))
 
 
 class TokenWalk:

@@ -83,7 +83,7 @@ class NumberedPages:
         if self.start is not None:
             non_negative(self.start, "start_page")
 
-    def identity(self) -> Query:
+    def query(self) -> Query:
         """Return the page size: a checkpoint's page number means nothing under another."""
         return (("page[size]", str(self.size)),)
 

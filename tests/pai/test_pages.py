@@ -75,8 +75,8 @@ class Answering:
 
 
 def test_a_token_scheme_is_identified_by_its_page_size() -> None:
-    assert TokenPages(50).identity() == (("MaxResults", "50"),)
-    assert TokenPages().identity() == ()  # no size: the service's default
+    assert TokenPages(50).query() == (("MaxResults", "50"),)
+    assert TokenPages().query() == ()  # no size: the service's default
     assert TokenPages(50).walk(None).first_query() == (("MaxResults", "50"),)
     assert TokenPages(50).walk("").first_query() == (("MaxResults", "50"),)
     assert TokenPages(50).walk("abc").first_query() == (
@@ -95,7 +95,7 @@ def test_pages_cannot_be_foreseen() -> None:
 async def test_a_listing_is_identified_by_its_filters_and_page_size() -> None:
     async with connect(TokenService(0)) as pai:
         listing = pai.runs.list(workspace_id=WORKSPACE, page_size=50).listing
-    assert listing.identity == (("WorkspaceId", WORKSPACE), ("MaxResults", "50"))
+    assert listing.query == (("WorkspaceId", WORKSPACE), ("MaxResults", "50"))
 
 
 @settings(deadline=None, max_examples=60)

@@ -74,7 +74,7 @@ def test_last_page_number(page: PageInfo, first: int, expected: int) -> None:
 
 def test_a_numbered_scheme_starts_where_asked_and_names_its_page_size() -> None:
     pages = NumberedPages(size=10)
-    assert pages.identity() == (("page[size]", "10"),)
+    assert pages.query() == (("page[size]", "10"),)
     assert pages.walk(None).first_query() == (("page[size]", "10"),)
     assert NumberedPages(10, start=2).walk(None).first_query() == (
         ("page[number]", "2"),

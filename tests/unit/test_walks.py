@@ -206,15 +206,15 @@ async def test_stats_and_checkpoint_describe_the_iteration_started_last(concurre
 async def test_decode_into_keeps_the_listing_and_its_options() -> None:
     service = NumberedService(TOTAL, base=1)
     async with connect(service) as client:
-        identity = client.runs.list(project_id=3, page_size=SIZE).listing.identity
-        checkpoint = Checkpoint(query=identity, page=2, offset=5, last_id="14")
+        query = client.runs.list(project_id=3, page_size=SIZE).listing.query
+        checkpoint = Checkpoint(query=query, page=2, offset=5, last_id="14")
         full = client.runs.list(
             project_id=3, page_size=SIZE, limit=25, concurrency=4, dedupe=True, resume=checkpoint
         )
         slim = full.decode_into(Slim)
         assert slim.listing.options == full.listing.options
         assert slim.listing.request == full.listing.request
-        assert slim.listing.identity == full.listing.identity
+        assert slim.listing.query == full.listing.query
         items = await slim.collect()
     assert all(type(item) is Slim for item in items)
     assert [item.id for item in items] == run_ids(25, start=15)
@@ -282,13 +282,13 @@ def test_a_checkpoint_refuses_a_negative_offset_and_survives_json() -> None:
 async def test_a_resume_page_that_is_no_number_is_refused_before_sending() -> None:
     service = NumberedService(TOTAL)
     async with connect(service) as client:
-        identity = client.runs.list(page_size=SIZE).listing.identity
+        query = client.runs.list(page_size=SIZE).listing.query
         with pytest.raises(ValueError, match="cannot resume from page 'abc'"):
-            client.runs.list(page_size=SIZE, resume=Checkpoint(query=identity, page="abc"))
+            client.runs.list(page_size=SIZE, resume=Checkpoint(query=query, page="abc"))
         with pytest.raises(TypeError, match="resume must be a Checkpoint"):
-            client.runs.list(resume=identity)  # type: ignore[arg-type]
+            client.runs.list(resume=query)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="different listing"):
-            client.runs.list(page_size=20, resume=Checkpoint(query=identity, page=1))
+            client.runs.list(page_size=20, resume=Checkpoint(query=query, page=1))
     assert service.queries == []
 
 
