@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,7 +14,7 @@ from ._artifacts import artifact_bytes, list_directory
 from ._dataset import Project, Run
 from ._facets import project_facet_keys, project_facet_values, run_facet_keys, run_facet_values
 from ._faults import FaultPlan
-from ._generate import RunFactory, drift_runs
+from ._generate import RunFactory, fresh_run
 from ._inject import jitter_delays, respond_with_faults
 from ._query import (
     BadParameter,
@@ -103,14 +102,19 @@ def build_app(
     settings: Settings,
     *,
     requests: list[RecordedRequest],
-    faults: FaultPlan,
+    faults: Callable[[], FaultPlan],
     rate_limit: RateLimit | None,
-    seed: int,
+    factory: RunFactory,
 ) -> web.Application:
-    """Build the application serving `store`, recording each exchange into `requests`."""
+    """Build the application serving `store`, recording each exchange into `requests`.
+
+    `faults()` is asked for the fault plan on every request, so a plan put in
+    its place takes effect from the next request on; `factory` makes the runs
+    page drift inserts.
+    """
     middlewares = [
         _recording(requests),
-        _fault_injection(faults, store, RunFactory(random.Random(seed))),
+        _fault_injection(faults, store, factory),
         _authentication(settings),
     ]
     if rate_limit is not None:
@@ -177,7 +181,7 @@ class _Routes:
 
     async def delete_run(self, request: web.Request) -> web.Response:
         run_id = parse_id(request.match_info["run_id"], "run_id")
-        if not self._store.delete_run(run_id):
+        if self._store.delete_run(run_id) is None:
             raise NotFound("run")
         return web.Response(status=204)
 
@@ -212,7 +216,7 @@ class _Routes:
         stored = self._store.artifact(project_id, required(request.query, "artifact_path"))
         if stored is None:
             raise NotFound("artifact")
-        content = artifact_bytes(stored.file, stored.project_id, stored.artifact_path)
+        content = artifact_bytes(stored.file, stored.project_id, stored.artifact_path, stored.run)
         return web.Response(body=content, content_type="application/octet-stream")
 
     # Helpers shared by the routes
@@ -310,15 +314,21 @@ def _recording(requests: list[RecordedRequest]) -> Middleware:
     return record
 
 
-def _fault_injection(plan: FaultPlan, store: Store, factory: RunFactory) -> Middleware:
+def _fault_injection(
+    faults: Callable[[], FaultPlan], store: Store, factory: RunFactory
+) -> Middleware:
     def drift(count: int) -> None:
-        first_id = store.next_run_id()
         projects = store.live_projects()
-        for run in drift_runs(factory, projects, first_id, count, store.latest_update()):
-            store.add_run(run)
+        for _ in range(count):
+            store.create_run(
+                lambda run_id, now: fresh_run(
+                    factory, run_id, factory.pick(projects), now, status="pending"
+                )
+            )
 
     @web.middleware
     async def inject(request: web.Request, handler: Handler) -> web.StreamResponse:
+        plan = faults()
         if not plan:
             return await handler(request)
         effects = plan.fire(request.match_info.route.name, request.path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, TypedDict
 
 import msgspec
 
@@ -61,8 +61,10 @@ class ArtifactFile(msgspec.Struct, frozen=True, gc=False):
 
     `path` is relative to the run's artifact root for run files, and is the full
     `artifact_path` (relative to the project) for project files. When `content` is
-    None the bytes are synthesised deterministically from the path (see
-    `artifact_bytes`), which keeps large generated datasets small in memory.
+    None the bytes are synthesised as the name suggests: a run's `metrics.json`
+    and `config.json` hold JSON made from the run (their `size` follows the
+    run), `.log` files text lines, others random bytes derived from the path.
+    That keeps large generated datasets small in memory.
     """
 
     path: str
@@ -111,13 +113,35 @@ class Run(msgspec.Struct, kw_only=True, gc=False):
     artifacts: list[ArtifactFile] = []
 
 
+class RunFields(TypedDict, total=False):
+    """Fields of a run that `FakeModelLab.add_run` and `FakeModelLab.update_run` set.
+
+    Any subset may be given; the ids, the links (project and parent) and the
+    timestamps the fake keeps itself (`created_at`, `started_at`,
+    `updated_at`, `deleted_at`) are not among them.
+    """
+
+    name: str
+    description: str
+    status: RunStatus
+    tags: list[Tag]
+    params: list[Param] | None
+    metric_summaries: list[MetricSummary]
+    completed_at: datetime | None
+    duration: Number | None
+    external_url: str | None
+    owner_id: str | None
+    artifacts: list[ArtifactFile]
+
+
 class Dataset(msgspec.Struct, kw_only=True):
     """Everything the fake serves.
 
     `pins` maps an application key to {run id: pin time}; `stars` maps an
-    application key to {project id: star time}. Once handed to a running
+    application key to {project id: star time}. Once handed to a
     `FakeModelLab`, treat it as read-only: the server keeps indexes over it and
-    mutates it only through the API.
+    mutates it only through its HTTP API and its methods (`add_run`,
+    `update_run`, ...).
     """
 
     projects: list[Project]

@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import TypeVar
 
+import msgspec
+
+from ._artifacts import with_derived_sizes
 from ._dataset import (
     FINISHED_STATUSES,
     UTC,
@@ -193,8 +196,8 @@ class RunFactory:
         if rng.random() < 0.4:
             tags.append(_DATASET_TAGS[dataset])
         params = None if rng.random() < _NO_PARAMS_SHARE else self._params(model, optimizer)
-        metrics = [] if status == "pending" else self._metrics()
-        return Run(
+        metrics = [] if status == "pending" else self.metrics()
+        run = Run(
             id=run_id,
             project_id=project.id,
             name=f"{self.pick(_ADJECTIVES)}-{self.pick(_ANIMALS)}-{self.between(0, 1000)}",
@@ -216,6 +219,8 @@ class RunFactory:
             owner_id=self.pick(self._owners) if rng.random() < 0.95 else None,
             artifacts=[] if status == "pending" else self._run_files(updated_at, status),
         )
+        run.artifacts = with_derived_sizes(run)
+        return run
 
     def _duration(self) -> Number:
         if self.rng.random() < 0.3:
@@ -232,7 +237,8 @@ class RunFactory:
             self.pick(_EPOCHS_PARAMS),
         ]
 
-    def _metrics(self) -> list[MetricSummary]:
+    def metrics(self) -> list[MetricSummary]:
+        """Make the summaries of a run's metrics: a loss and one to three bounded scores."""
         count = self.pick((1, self.between(2, 500)))
         stride = self.pick((1, 10, 100))
         first_step = self.between(0, 10)
@@ -270,17 +276,15 @@ class RunFactory:
         return files
 
 
-def drift_runs(
-    factory: RunFactory, projects: Sequence[Project], first_id: int, count: int, after: datetime
-) -> list[Run]:
-    """Make `count` new pending runs created after `after`, so they top the default sort."""
-    return [
-        factory.run(
-            first_id + offset,
-            factory.pick(projects),
-            after + timedelta(seconds=offset + 1),
-            None,
-            status="pending",
-        )
-        for offset in range(count)
-    ]
+def fresh_run(
+    factory: RunFactory,
+    run_id: int,
+    project: Project,
+    at: datetime,
+    *,
+    parent_run_id: int | None = None,
+    status: RunStatus = "running",
+) -> Run:
+    """Make run `run_id` of `project` as it looks just after it was created, started and updated `at`."""
+    run = factory.run(run_id, project, at, parent_run_id, status)
+    return msgspec.structs.replace(run, created_at=at, started_at=at, updated_at=at)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
 
@@ -18,6 +19,7 @@ class Identified(Protocol):
 
 R = TypeVar("R", bound=Identified)
 SortKey = Callable[[R], tuple[Any, ...]]
+PartitionKey = Callable[[R], Hashable]
 
 
 class SortedIndex(Generic[R]):
@@ -58,3 +60,36 @@ class SortedIndex(Generic[R]):
             start, stop = count - min(stop, count), count - min(start, count)
             return [resource_id for _, resource_id in reversed(self._entries[start:stop])]
         return [resource_id for _, resource_id in self._entries[start:stop]]
+
+
+class PartitionedIndex(Generic[R]):
+    """One `SortedIndex` per value of `partition(resource)`.
+
+    A listing filtered to resources whose partition value is V is then the
+    part of V, and any of its pages a slice of it.
+    """
+
+    def __init__(self, key: SortKey[R], partition: PartitionKey[R], resources: Iterable[R]) -> None:
+        self._key = key
+        self._partition = partition
+        groups: defaultdict[Hashable, list[R]] = defaultdict(list)
+        for resource in resources:
+            groups[partition(resource)].append(resource)
+        self._parts = {value: SortedIndex(key, members) for value, members in groups.items()}
+
+    def part(self, value: Hashable) -> SortedIndex[R]:
+        """Return the resources whose partition value is `value`, in order."""
+        part = self._parts.get(value)
+        return part if part is not None else SortedIndex(self._key, ())
+
+    def add(self, resource: R) -> None:
+        """Insert `resource` at its place in its part."""
+        value = self._partition(resource)
+        part = self._parts.get(value)
+        if part is None:
+            part = self._parts[value] = SortedIndex(self._key, ())
+        part.add(resource)
+
+    def remove(self, resource: R) -> None:
+        """Remove `resource`, which must be present with an unchanged key and partition value."""
+        self._parts[self._partition(resource)].remove(resource)

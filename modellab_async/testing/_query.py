@@ -13,8 +13,9 @@ from ._dataset import RUN_STATUSES, Param, Project, Run, Tag
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 _MAX_ID = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]+")
-_SIGNED_DIGITS = re.compile(r"-?[0-9]+")
+# At most 19 digits, as many as 2**63 has: int() refuses strings of over 4,300 digits.
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_SIGNED_DIGITS = re.compile(r"-?[0-9]{1,19}")
 
 RUN_SORT_FIELDS = ("name", "created_at", "updated_at", "duration")
 PROJECT_SORT_FIELDS = ("name", "created_at", "updated_at")
@@ -131,6 +132,28 @@ class RunFilters:
             and all(condition.matches(run.params) for condition in self.params)
         )
 
+    def equalities(self) -> dict[str, object] | None:
+        """Map each filter set to the `Run` attribute it requires a value of.
+
+        None when a filter set is not such an equality (ids, text, tags, params):
+        only the project, parent, owner and status filters are indexed.
+        """
+        if self.ids is not None or self.text is not None or self.tags or self.params:
+            return None
+        required: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("project_id", self.project_id),
+                ("parent_run_id", self.parent_run_id),
+                ("owner_id", self.owner_id),
+                ("status", self.status),
+            )
+            if value is not None
+        }
+        if self.parent_run_id == ROOT_RUNS:
+            required["parent_run_id"] = None
+        return required
+
     def places(self, run: Run) -> bool:
         """Return whether `run` sits where the project and parent filters allow."""
         if self.project_id is not None and run.project_id != self.project_id:
@@ -224,9 +247,17 @@ def parse_project_list_query(query: Mapping[str, str], page_base: int) -> Projec
 
 def parse_id(raw: str, parameter: str) -> int:
     """Parse a resource id: a positive 64-bit integer."""
-    if not _DIGITS.fullmatch(raw) or not 0 < int(raw) <= _MAX_ID:
-        raise BadParameter(parameter, f"{parameter} must be a positive integer, got {raw!r}")
-    return int(raw)
+    resource_id = as_id(raw)
+    if resource_id is None:
+        raise BadParameter(
+            parameter, f"{parameter} must be a positive integer, got {_excerpt(raw)}"
+        )
+    return resource_id
+
+
+def as_id(raw: str) -> int | None:
+    """Return `raw` as a resource id, or None if it is not a positive 64-bit integer."""
+    return int(raw) if _DIGITS.fullmatch(raw) and 0 < int(raw) <= _MAX_ID else None
 
 
 def required(query: Mapping[str, str], parameter: str) -> str:
@@ -258,7 +289,7 @@ def _flag(query: Mapping[str, str], parameter: str) -> bool:
     if raw is None:
         return False
     if raw.lower() not in ("true", "false"):
-        raise BadParameter(parameter, f"{parameter} must be true or false, got {raw!r}")
+        raise BadParameter(parameter, f"{parameter} must be true or false, got {_excerpt(raw)}")
     return raw.lower() == "true"
 
 
@@ -289,8 +320,13 @@ def _integer(query: Mapping[str, str], parameter: str, default: int) -> int:
     if raw is None:
         return default
     if not _SIGNED_DIGITS.fullmatch(raw) or abs(int(raw)) > _MAX_ID:
-        raise BadParameter(parameter, f"{parameter} must be an integer, got {raw!r}")
+        raise BadParameter(parameter, f"{parameter} must be an integer, got {_excerpt(raw)}")
     return int(raw)
+
+
+def _excerpt(raw: str) -> str:
+    """Quote a parameter's value for an error detail, cut short if it is long."""
+    return repr(raw) if len(raw) <= 40 else f"{raw[:40]!r}... ({len(raw)} characters)"
 
 
 def _parse_id_list(raw: str, parameter: str) -> frozenset[int]:
@@ -300,7 +336,7 @@ def _parse_id_list(raw: str, parameter: str) -> frozenset[int]:
 def _parse_status(raw: str, parameter: str) -> str:
     if raw not in RUN_STATUSES:
         allowed = ", ".join(RUN_STATUSES)
-        raise BadParameter(parameter, f"{parameter} must be one of {allowed}, got {raw!r}")
+        raise BadParameter(parameter, f"{parameter} must be one of {allowed}, got {_excerpt(raw)}")
     return raw
 
 

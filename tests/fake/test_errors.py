@@ -11,6 +11,9 @@ from .conftest import API, get_json
 
 pytestmark = pytest.mark.anyio
 
+# More digits than int() converts from a string (4,300), so parsing them naively fails.
+HUGE = "9" * 5_000
+
 
 @pytest.mark.parametrize(
     ("path", "params", "parameter"),
@@ -28,6 +31,14 @@ pytestmark = pytest.mark.anyio
         ("/runs", {"filter[tags]": "model"}, "filter[tags]"),
         ("/runs", {"filter[params]": "learning_rate:>high"}, "filter[params]"),
         ("/runs", {"pinned_first": "yes"}, "pinned_first"),
+        ("/runs", {"page[number]": HUGE}, "page[number]"),
+        ("/runs", {"page[size]": HUGE}, "page[size]"),
+        ("/runs", {"page[number]": "1" + "0" * 19}, "page[number]"),
+        ("/runs", {"filter[id]": f"1,{HUGE}"}, "filter[id]"),
+        ("/runs", {"filter[project_id]": HUGE}, "filter[project_id]"),
+        ("/runs", {"filter[parent_run_id]": HUGE}, "filter[parent_run_id]"),
+        ("/facet-keys", {"filter[project_id]": HUGE}, "filter[project_id]"),
+        ("/artifacts/content", {"project_id": HUGE, "artifact_path": "x"}, "project_id"),
         ("/projects", {"sort": "duration"}, "sort"),
         ("/facet-keys", {}, "filter[project_id]"),
         ("/facet-values", {"filter[project_id]": "1", "facet_name": "x"}, "facet_type"),
@@ -52,13 +63,36 @@ async def test_bad_parameters_answer_400_naming_the_parameter(
     assert error["detail"]
 
 
-@pytest.mark.parametrize("path", ["/runs/abc", "/runs/0", "/runs/-3", "/projects/1e3/artifacts"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/runs/abc",
+        "/runs/0",
+        "/runs/-3",
+        "/projects/1e3/artifacts",
+        "/runs/²",
+        f"/runs/{HUGE}",
+        f"/runs/{HUGE}/artifacts",
+        f"/projects/{HUGE}",
+    ],
+)
 async def test_path_ids_that_are_not_positive_integers_answer_400(
     session: aiohttp.ClientSession, path: str
 ) -> None:
     status, body = await get_json(session, path)
     assert status == 400
-    assert body["errors"][0]["source"]["parameter"] in {"run_id", "project_id"}
+    [error] = body["errors"]
+    assert error["source"]["parameter"] in {"run_id", "project_id"}
+    assert len(error["detail"]) < 200
+
+
+async def test_a_run_path_of_thousands_of_digits_finds_no_artifact(
+    session: aiohttp.ClientSession,
+) -> None:
+    params = {"project_id": "1", "artifact_path": f"runs/{HUGE}/metrics.json"}
+    status, body = await get_json(session, "/artifacts/content", params)
+    assert status == 404
+    assert body == {"errors": [{"title": "Generic Error", "detail": "artifact not found"}]}
 
 
 @pytest.mark.parametrize(

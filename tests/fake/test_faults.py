@@ -22,7 +22,7 @@ from modellab_async.testing import (
     TruncatedBody,
 )
 
-from .conftest import API, get_json
+from .conftest import API, auth, get_json
 
 pytestmark = pytest.mark.anyio
 
@@ -39,6 +39,35 @@ async def test_too_many_requests_burst_then_recovers(
     assert answers == [(429, "3"), (429, "3"), (200, None)]
     assert [r.status for r in fake.requests] == [429, 429, 200]
     assert msgspec.json.decode(body)["data"]
+
+
+async def test_a_plan_assigned_to_faults_takes_effect(
+    fake: FakeModelLab, session: aiohttp.ClientSession
+) -> None:
+    fake.faults.add(Fault(ServerError(status=500), route="get_project"))
+    fake.faults = FaultPlan([Fault(ServerError(status=503), route="get_run", times=1)])
+    statuses = [(await get_json(session, path))[0] for path in ("/runs/1", "/runs/1")]
+    assert statuses == [503, 200]
+    # The plan it replaced no longer fires.
+    assert (await get_json(session, "/projects/1"))[0] == 200
+    fake.faults.add(Fault(ServerError(status=502), route="get_run"))
+    assert (await get_json(session, "/runs/1"))[0] == 502
+
+
+async def test_faults_given_as_a_list_make_a_plan_seeded_like_the_data() -> None:
+    faults = [Fault(ServerError(), probability=0.5)]
+    async with (
+        FakeModelLab(runs=5, projects=1, seed=4, faults=faults) as first,
+        FakeModelLab(runs=5, projects=1, seed=4, faults=FaultPlan(faults, seed=4)) as second,
+    ):
+        assert isinstance(first.faults, FaultPlan)
+        assert first.faults.faults == tuple(faults)
+        answers = []
+        for fake in (first, second):
+            async with aiohttp.ClientSession(base_url=fake.url, headers=auth(fake)) as session:
+                answers.append([(await get_json(session, "/runs/1"))[0] for _ in range(12)])
+        assert answers[0] == answers[1]
+        assert set(answers[0]) == {200, 500}
 
 
 async def test_server_error_has_a_json_body(

@@ -14,6 +14,7 @@ from modellab_async.pai.models import RunsPage, api_error
 from modellab_async.testing import (
     ConnectionReset,
     Fault,
+    FaultPlan,
     Latency,
     ProxyErrorPage,
     TooManyRequests,
@@ -53,6 +54,11 @@ async def test_server_errors_have_a_pai_body(
     assert answer.status == status
     assert answer.json()["Code"] == code
     assert type(api_error(answer.status, answer.body)) is ServerError
+
+
+async def test_a_plan_assigned_to_faults_takes_effect(fake: FakePAI, pai: SignedSession) -> None:
+    fake.faults = FaultPlan([Fault(InjectedServerError(status=503), route="ListRuns", times=1)])
+    assert [(await pai.get("ListRuns", RUNS)).status for _ in range(2)] == [503, 200]
 
 
 async def test_a_proxy_error_page_is_html(fake: FakePAI, pai: SignedSession) -> None:

@@ -66,7 +66,14 @@ async def test_order_by_sorts_by_several_fields(pai: SignedSession) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    [{"SortBy": "Owner"}, {"Order": "UP"}, {"OrderBy": "Name DESC ASC"}, {"Labels": "novalue"}],
+    [
+        {"SortBy": "Owner"},
+        {"Order": "UP"},
+        {"OrderBy": "Name DESC ASC"},
+        {"Labels": "novalue"},
+        {"MaxResults": "9" * 5_000},
+        {"PageNumber": "1", "PageSize": "²"},
+    ],
 )
 async def test_bad_parameters_are_refused(pai: SignedSession, query: dict[str, str]) -> None:
     answer = await pai.get("ListRuns", LIST_RUNS, query)

@@ -130,11 +130,15 @@ def build_app(
     *,
     accounts: Mapping[str, Credentials],
     clock: Callable[[], datetime],
-    faults: FaultPlan,
+    faults: Callable[[], FaultPlan],
     requests: list[PAIRequest],
     seed: int,
 ) -> web.Application:
-    """Build the application serving `service`, recording each exchange into `requests`."""
+    """Build the application serving `service`, recording each exchange into `requests`.
+
+    `faults()` is asked for the fault plan on every request, so a plan put in
+    its place takes effect from the next request on.
+    """
     ids = random.Random(seed)
     app = web.Application(
         middlewares=[
@@ -207,11 +211,12 @@ def _access_key_id(request: web.Request) -> str | None:
         return None
 
 
-def _fault_injection(plan: FaultPlan, drift: Callable[[int], None]) -> Middleware:
+def _fault_injection(faults: Callable[[], FaultPlan], drift: Callable[[int], None]) -> Middleware:
     """Inject the plan's faults with the Model Lab fake's code, answering errors as PAI does."""
 
     @web.middleware
     async def inject(request: web.Request, handler: Handler) -> web.StreamResponse:
+        plan = faults()
         if not plan:
             return await handler(request)
         effects = plan.fire(request.match_info.route.name, request.path)

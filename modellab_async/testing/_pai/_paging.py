@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -13,6 +14,8 @@ T = TypeVar("T")
 
 #: `MaxResults` when the request gives none, as documented for ListRuns.
 DEFAULT_PAGE_SIZE = 10
+# ASCII digits only (str.isdigit() accepts "²"), and few enough for int() to take.
+_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,6 @@ def _positive(query: Mapping[str, str], name: str, default: int = DEFAULT_PAGE_S
     text = query.get(name)
     if text is None:
         return default
-    if not text.isdigit() or int(text) < 1:
+    if not _NUMBER.fullmatch(text) or int(text) < 1:
         raise PAIError(400, f"InvalidParameter.{name}", f"The {name} {text!r} is invalid.")
     return int(text)

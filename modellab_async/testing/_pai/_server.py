@@ -35,7 +35,8 @@ class FakePAI(LoopbackServer):
         runs, experiments, seed: the size and seed of the generated dataset.
         dataset: serve this dataset instead of generating one.
         access_key_id, access_key_secret, security_token: the one accepted account.
-        faults: the fault plan (shared with `FakeModelLab`); mutable through `fake.faults`.
+        faults: the fault plan (shared with `FakeModelLab`); mutable through `fake.faults`,
+            which a new plan may also replace.
         quirks: how page tokens misbehave; mutable through `fake.quirks`.
         clock: the server's time, against which `x-acs-date` is checked.
         host, port: where to listen; port 0 picks a free port.
@@ -70,7 +71,7 @@ class FakePAI(LoopbackServer):
             self._service,
             accounts={access_key_id: self.credentials},
             clock=clock,
-            faults=self.faults,
+            faults=lambda: self.faults,
             requests=self.requests,
             seed=seed,
         )
