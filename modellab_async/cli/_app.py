@@ -11,6 +11,7 @@ from ._fake_server import fake_server
 from ._projects import projects
 from ._run import Settings
 from ._runs import runs
+from ._sync import sync
 
 __all__ = ["app"]
 
@@ -32,5 +33,5 @@ def app(ctx: click.Context, base_url: str | None) -> None:
     ctx.obj = Settings(base_url=base_url)
 
 
-for command in (runs, projects, artifacts, demo, fake_server):
+for command in (runs, projects, artifacts, sync, demo, fake_server):
     app.add_command(command)
