@@ -50,8 +50,8 @@ QUICK = Settings(
     decode_seconds=0.05,
     retained_pages=200,
     import_samples=3,
-    sync_runs=5_000,
-    sync_generic_share=0.1,
+    sync_runs=20_000,
+    sync_generic_share=0.025,
     job_timeout=60.0,
     server_seconds=300.0,
 )
