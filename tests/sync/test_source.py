@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,11 @@ async def test_a_project_that_does_not_exist_fails_the_sync_before_anything_is_l
     with pytest.raises(Exception, match="404"):
         await sync(fake, database, project_ids=[1, 99])
     assert copy_of(database) == before
+
+
+def test_neither_the_package_nor_the_command_line_imports_dlt() -> None:
+    code = (
+        "import sys, modellab_async, modellab_async.cli._app; "
+        "assert 'dlt' not in sys.modules and 'duckdb' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
