@@ -16,7 +16,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import bench_decode, bench_get_many, bench_import, bench_latency, bench_listing, bench_stream
+from . import (
+    bench_decode,
+    bench_get_many,
+    bench_import,
+    bench_latency,
+    bench_listing,
+    bench_stream,
+    bench_sync,
+)
 from ._report import Section, environment, table
 from ._settings import FULL, QUICK, Settings
 
@@ -29,6 +37,7 @@ SCENARIOS: dict[str, Scenario] = {
     "latency": bench_latency.run,
     "get_many": bench_get_many.run,
     "stream": bench_stream.run,
+    "sync": bench_sync.run,
 }
 RESULTS = Path(__file__).with_name("results.md")
 PROFILE_RUNS = 50_000

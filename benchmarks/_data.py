@@ -20,6 +20,7 @@ import msgspec
 __all__ = [
     "PAGE_SIZE",
     "RUNS_PATH",
+    "ChangingPages",
     "Listing",
     "PageBodies",
     "SingleRuns",
@@ -180,6 +181,18 @@ class Listing:
             links["prev"] = link(number - 1)
         return links
 
+    def closings(self, origin: str) -> list[bytes]:
+        """Return what follows each page's `data` array: its `links` and `meta`, closed."""
+        encode = msgspec.json.encode
+        return [
+            b',"links":'
+            + encode(self.links(origin, number))
+            + b',"meta":{"page":'
+            + encode(self.meta(number))
+            + b"}}"
+            for number in range(self.first_number, self.last_number + 1)
+        ]
+
 
 class PageBodies:
     """Pre-rendered page bodies of a listing: a few distinct `data` arrays, every page's numbers.
@@ -197,14 +210,7 @@ class PageBodies:
         last = listing.last_number
         short = listing.page_length(last)
         self._last_array = encode(runs[:short]) if short < size else None
-        self._closings = [
-            b',"links":'
-            + encode(listing.links(origin, number))
-            + b',"meta":{"page":'
-            + encode(listing.meta(number))
-            + b"}}"
-            for number in range(listing.first_number, last + 1)
-        ]
+        self._closings = listing.closings(origin)
 
     def body(self, number: int) -> bytes | None:
         """Return the body of page `number`, or `None` if the listing has no such page."""
@@ -215,6 +221,68 @@ class PageBodies:
         if self._last_array is not None and number == self.listing.last_number:
             array = self._last_array
         return b"".join((b'{"data":', array, self._closings[index]))
+
+
+class ChangingPages:
+    """Pages of distinct runs, newest `updated_at` first, some of which `touch` changes.
+
+    Run ids are unique (1 to `total`), as a copy keyed on them needs. Each run
+    is one of a few pre-rendered runs with its id and `updated_at` spliced in,
+    so bodies cost little memory. `touch(share)` moves that share of the runs,
+    evenly spread, to the front with a newer `updated_at`, as changes do on the
+    service's `-updated_at` order.
+    """
+
+    _ID = "@ID@"
+    _UPDATED = "@UPDATED@"
+
+    def __init__(self, listing: Listing, origin: str, *, distinct: int = 8, seed: int = 0) -> None:
+        self.listing = listing
+        self._templates = [
+            self._template(run) for run in generate_runs(listing.size * distinct, seed=seed)
+        ]
+        self._order = list(range(1, listing.total + 1))
+        self._stamps = [b""] + [
+            _timestamp(_NOW - timedelta(seconds=position)).encode()
+            for position in range(listing.total)
+        ]
+        self._touched = 0
+        self._closings = listing.closings(origin)
+
+    @classmethod
+    def _template(cls, run: Document) -> tuple[bytes, bytes, bytes]:
+        marked = {
+            **run,
+            "id": cls._ID,
+            "attributes": {**run["attributes"], "updated_at": cls._UPDATED},
+        }
+        head, _, rest = msgspec.json.encode(marked).partition(cls._ID.encode())
+        middle, _, tail = rest.partition(cls._UPDATED.encode())
+        return head, middle, tail
+
+    def touch(self, share: float) -> int:
+        """Give `share` of the runs a newer `updated_at`, moving them to the front; return how many."""
+        step = max(1, round(1 / share))
+        touched = self._order[::step]
+        self._touched += 1
+        moment = _NOW + timedelta(hours=self._touched)
+        for position, run_id in enumerate(touched):
+            self._stamps[run_id] = _timestamp(moment - timedelta(microseconds=position)).encode()
+        moved = set(touched)
+        self._order = touched + [run_id for run_id in self._order if run_id not in moved]
+        return len(touched)
+
+    def body(self, number: int) -> bytes | None:
+        """Return the body of page `number`, or `None` if the listing has no such page."""
+        index = number - self.listing.first_number
+        if not 0 <= index < len(self._closings):
+            return None
+        start = index * self.listing.size
+        runs = []
+        for run_id in self._order[start : start + self.listing.size]:
+            head, middle, tail = self._templates[run_id % len(self._templates)]
+            runs.append(b"".join((head, str(run_id).encode(), middle, self._stamps[run_id], tail)))
+        return b'{"data":[' + b",".join(runs) + b"]" + self._closings[index]
 
 
 class SingleRuns:

@@ -2,7 +2,9 @@
 
 It answers `GET /api/v2/model-lab-api/runs?page[size]=100&page[number]=N` and
 `GET /api/v2/model-lab-api/runs/{id}` with pre-rendered bytes, after an optional
-added latency. It listens on 127.0.0.1 only and stops by itself: after a
+added latency. A `changing` server lists distinct runs newest first and moves
+a share of them to the front on `POST /bench/touch?share=0.01`; `link_origin`
+names another server in the pages' links; `GET /bench/served` counts requests. It listens on 127.0.0.1 only and stops by itself: after a
 deadline, after a number of requests, on SIGTERM, or when its parent closes
 its stdin (so a crashed runner leaves no server behind).
 
@@ -26,9 +28,12 @@ from dataclasses import dataclass
 import msgspec
 from aiohttp import web
 
-from ._data import RUNS_PATH, Listing, PageBodies, SingleRuns
+from ._data import RUNS_PATH, ChangingPages, Listing, PageBodies, SingleRuns
 
-__all__ = ["ServerConfig", "page_server"]
+__all__ = ["SERVED_PATH", "TOUCH_PATH", "ServerConfig", "page_server"]
+
+TOUCH_PATH = "/bench/touch"
+SERVED_PATH = "/bench/served"
 
 _READY = "listening on "
 _STARTUP_SECONDS = 60.0
@@ -45,6 +50,8 @@ class ServerConfig:
     max_seconds: float = 900.0
     max_requests: int = 2_000_000
     seed: int = 0
+    changing: bool = False
+    link_origin: str | None = None
 
     def argv(self) -> list[str]:
         """Return the command line that starts this server."""
@@ -57,6 +64,8 @@ class ServerConfig:
             f"--max-seconds={self.max_seconds}",
             f"--max-requests={self.max_requests}",
             f"--seed={self.seed}",
+            *(["--changing"] if self.changing else []),
+            *([f"--link-origin={self.link_origin}"] if self.link_origin else []),
         ]
 
 
@@ -72,7 +81,8 @@ class _App:
     def __init__(self, config: ServerConfig, origin: str, done: asyncio.Event) -> None:
         self._config = config
         self._listing = Listing(total=config.total)
-        self._pages = PageBodies(self._listing, origin, seed=config.seed)
+        pages = ChangingPages if config.changing else PageBodies
+        self._pages = pages(self._listing, config.link_origin or origin, seed=config.seed)
         self._runs = SingleRuns(origin, seed=config.seed)
         self._done = done
         self._served = 0
@@ -104,6 +114,23 @@ class _App:
         if body is None:
             return _bad_request(f"page[number] must be within 0..{self._listing.last_number}")
         return await self._answer(body)
+
+    async def touch(self, request: web.Request) -> web.Response:
+        """Give a share of the runs (`share`, e.g. 0.01) a newer `updated_at`."""
+        if not isinstance(self._pages, ChangingPages):
+            return _bad_request("this server's runs do not change")
+        try:
+            share = float(request.query["share"])
+        except (KeyError, ValueError):
+            return _bad_request("share must be a number")
+        if not 0 < share <= 1:
+            return _bad_request("share must be within (0, 1]")
+        return await self._answer(msgspec.json.encode({"touched": self._pages.touch(share)}))
+
+    async def served(self, _request: web.Request) -> web.Response:
+        """Say how many requests this server has answered (this one not counted)."""
+        body = msgspec.json.encode({"served": self._served})
+        return web.Response(body=body, headers=_JSON_HEADERS)
 
     async def get_run(self, request: web.Request) -> web.Response:
         """Serve one run document; every positive integer id exists."""
@@ -137,6 +164,8 @@ async def serve(config: ServerConfig) -> None:
     app = web.Application()
     app.router.add_get(RUNS_PATH, handlers.list_runs)
     app.router.add_get(RUNS_PATH + "/{run_id}", handlers.get_run)
+    app.router.add_post(TOUCH_PATH, handlers.touch)
+    app.router.add_get(SERVED_PATH, handlers.served)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
@@ -182,6 +211,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-seconds", type=float, default=ServerConfig.max_seconds)
     parser.add_argument("--max-requests", type=int, default=ServerConfig.max_requests)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--changing", action="store_true", help="distinct runs that can change")
+    parser.add_argument("--link-origin", help="the origin written in pagination links")
     args = parser.parse_args(argv)
     config = ServerConfig(
         total=args.total,
@@ -189,6 +220,8 @@ def main(argv: list[str] | None = None) -> None:
         max_seconds=args.max_seconds,
         max_requests=args.max_requests,
         seed=args.seed,
+        changing=args.changing,
+        link_origin=args.link_origin,
     )
     asyncio.run(serve(config))
 

@@ -26,6 +26,10 @@ class Settings:
     decode_seconds: float
     retained_pages: int
     import_samples: int
+    sync_runs: int
+    """Runs of the page server the sync scenario copies into DuckDB."""
+    sync_generic_share: float
+    """Share of them dlt's generic rest_api source copies (it is slow)."""
     job_timeout: float
     server_seconds: float
     """How long a scenario's page server lives before it stops by itself."""
@@ -46,6 +50,8 @@ QUICK = Settings(
     decode_seconds=0.05,
     retained_pages=200,
     import_samples=3,
+    sync_runs=20_000,
+    sync_generic_share=0.025,
     job_timeout=60.0,
     server_seconds=300.0,
 )
@@ -65,6 +71,8 @@ FULL = Settings(
     decode_seconds=0.3,
     retained_pages=1_000,
     import_samples=15,
+    sync_runs=100_000,
+    sync_generic_share=0.03,
     job_timeout=600.0,
     server_seconds=3600.0,
 )

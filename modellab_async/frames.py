@@ -41,6 +41,7 @@ __all__ = [
     "Cell",
     "Kind",
     "Row",
+    "arrow_types",
     "kind_of",
     "to_arrow",
     "to_pandas",
@@ -227,19 +228,24 @@ def kind_of(item: object) -> Kind:
     raise TypeError(f"cannot make a frame of {type(item).__name__}; expected Run or Project")
 
 
+def arrow_types(*, string_view: bool = False) -> dict[ColumnType, pa.DataType]:
+    """Return the Arrow type of each column type; strings as string views if asked."""
+    import pyarrow as pa  # noqa: PLC0415  # optional, and slow to import
+
+    return {
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "bool": pa.bool_(),
+        "string": pa.string_view() if string_view else pa.string(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }
+
+
 class _ChunkBuilder:
     """Gather pages into Arrow tables of about `CHUNK_ROWS` rows, each with its own columns."""
 
     def __init__(self, *, string_view: bool) -> None:
-        import pyarrow as pa  # noqa: PLC0415  # optional, and slow to import
-
-        self._types: dict[ColumnType, pa.DataType] = {
-            "int64": pa.int64(),
-            "float64": pa.float64(),
-            "bool": pa.bool_(),
-            "string": pa.string_view() if string_view else pa.string(),
-            "timestamp": pa.timestamp("us", tz="UTC"),
-        }
+        self._types = arrow_types(string_view=string_view)
         self.kind: Kind | None = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0

@@ -11,6 +11,7 @@ from ._fake_server import fake_server
 from ._projects import projects
 from ._run import global_options
 from ._runs import runs
+from ._sync import sync
 
 __all__ = ["app"]
 
@@ -29,5 +30,5 @@ def app() -> None:
     """
 
 
-for command in (runs, projects, artifacts, demo, fake_server):
+for command in (runs, projects, artifacts, sync, demo, fake_server):
     app.add_command(command)
