@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import AbstractAsyncContextManager, ExitStack, aclosing
 from typing import Generic, TypeVar
@@ -107,6 +108,7 @@ class Runner:
         self._stack = ExitStack()
         self._portal = self._stack.enter_context(start_blocking_portal(name=f"{owner} loop"))
         self._loop = self._portal.call(asyncio.get_running_loop)
+        self._loop_thread = self._portal.call(threading.get_ident)
 
     @property
     def closed(self) -> bool:
@@ -121,6 +123,10 @@ class Runner:
         """Prepare `func()` to run as a task on the loop; `Running.start` starts it."""
         if self._closed:
             raise ClientStateError(f"this {self._owner} is closed; create a new one")
+        if threading.get_ident() == self._loop_thread:  # it would wait for itself forever
+            raise ClientStateError(
+                f"a blocking call on the {self._owner}'s own event loop; use the async client there"
+            )
         return Running(self._loop, func, self._owner)
 
     def call(self, func: Callable[[], Awaitable[T]]) -> T:

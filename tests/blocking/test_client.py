@@ -27,7 +27,7 @@ from modellab_async._blocking._modellab import BlockingArtifacts, BlockingProjec
 from modellab_async._blocking._pai import BlockingPAIExperiments, BlockingPAIRuns
 from modellab_async.pai._resources import PAIExperiments, PAIRuns
 from modellab_async.resources import Artifacts, Projects, Runs
-from modellab_async.testing import FakeModelLab, Fault, TooManyRequests
+from modellab_async.testing import FakeModelLab, Fault, MockRequest, MockTransport, TooManyRequests
 from tests.blocking.conftest import RUNS, eventually, our_threads
 from tests.scripted import API, Listing, ScriptedServer, json_response
 
@@ -241,3 +241,13 @@ def test_a_configuration_error_starts_no_thread(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("DD_API_KEY", raising=False)
     with pytest.raises(ConfigurationError, match="DD_API_KEY"):
         BlockingModelLabClient(app_key="a")
+
+
+def test_a_blocking_call_from_the_clients_own_loop_is_refused() -> None:
+    def handler(request: MockRequest) -> tuple[int, dict[str, str], bytes]:
+        client.runs.get(2)  # runs on the client's loop, which would wait for itself
+        raise AssertionError("unreachable")
+
+    client = BlockingModelLabClient("k", "a", transport=MockTransport(handler), retries=0)
+    with client, pytest.raises(ClientStateError, match="own event loop"):
+        client.runs.get(1)
