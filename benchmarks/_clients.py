@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from modellab_async import ModelLabClient, Page, Run
+from modellab_async import BlockingModelLabClient, ModelLabClient, Page, Run
 
 from ._data import PAGE_SIZE, RUNS_PATH
 from ._harness import Job, NotAvailableYet, RunVariant, asynchronous
@@ -27,6 +27,7 @@ __all__ = [
     "batched_gets",
     "count_items",
     "fan_out",
+    "modellab_blocking_listing",
     "modellab_get_many",
     "modellab_gets",
     "modellab_listing",
@@ -154,6 +155,15 @@ def modellab_listing(model: type[Any] | None = None, **options: Any) -> RunVaria
             return await count_items(runs if model is None else runs.decode_into(model))
 
     return asynchronous(body)
+
+
+def modellab_blocking_listing(job: Job) -> int:
+    """The blocking client: `for run in client.runs.list(limit=items)` in plain synchronous code."""
+    count = 0
+    with BlockingModelLabClient("benchmark", "benchmark", base_url=job.origin) as client:
+        for _run in client.runs.list(limit=job.items):
+            count += 1
+    return count
 
 
 def ordered_fan_out(concurrency: int) -> RunVariant:

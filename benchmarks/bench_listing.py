@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._clients import (
+    modellab_blocking_listing,
     modellab_listing,
     naive_dicts,
     official_async,
@@ -31,6 +32,11 @@ VARIANTS = (
         "typed", "aiohttp + one reused msgspec `Page[Run]` decoder (typed ceiling)", typed_loop
     ),
     Variant("modellab", "modellab_async: `async for` over `runs.list()`", modellab_listing()),
+    Variant(
+        "modellab_blocking",
+        "modellab_async: `for` over `BlockingModelLabClient().runs.list()`",
+        modellab_blocking_listing,
+    ),
     Variant(
         "modellab_no_prefetch",
         "modellab_async: `runs.list(prefetch=False)`",
@@ -103,6 +109,7 @@ def run(settings: Settings, progress: Callable[[str], None]) -> Section:
     to_typed = ratios(results, "modellab", "typed")
     head_to_head = spread([result.ratio for result in paired])
     to_official = ratios(results, "modellab", "official_async")
+    blocking_to_async = ratios(results, "modellab_blocking", "modellab")
     typed_to_transport = ratios(results, "typed", "transport")
     modellab_to_transport = ratios(results, "modellab", "transport")
     distance = (
@@ -122,6 +129,12 @@ def run(settings: Settings, progress: Callable[[str], None]) -> Section:
             to_official,
             50.0,
             f"{show(to_official, ',.0f', 'x')}",
+        ),
+        check(
+            "the blocking client lists >= 80% of the async client's runs/s",
+            blocking_to_async,
+            0.8,
+            f"{show(blocking_to_async, '.0%')}",
         ),
     )
     intro = (
@@ -158,6 +171,7 @@ def run(settings: Settings, progress: Callable[[str], None]) -> Section:
             "Listing: modellab_async vs official sync client",
             show(ratios(results, "modellab", "official_sync"), ",.0f", "x"),
         ),
+        ("Listing: the blocking client vs the async client", show(blocking_to_async, ".0%")),
         (
             "Listing: `decode_into` a slim model vs the full models",
             show(ratios(results, "modellab_slim", "modellab"), ".2f", "x"),

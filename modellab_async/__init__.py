@@ -7,6 +7,8 @@ Example:
     ...         print(run.id, run.attributes.name)
 """
 
+from ._blocking._modellab import BlockingModelLabClient, BlockingPaginator
+from ._blocking._surface import BlockingBasePaginator
 from ._client import ModelLabClient
 from ._config import SITES
 from ._engine._bulk import Result
@@ -53,6 +55,9 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BasePaginator",
+    "BlockingBasePaginator",
+    "BlockingModelLabClient",
+    "BlockingPaginator",
     "Checkpoint",
     "ClientStateError",
     "ClientStats",

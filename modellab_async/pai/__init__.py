@@ -7,11 +7,13 @@ Example:
     ...         print(run.run_id, run.name)
 """
 
+from .._blocking._pai import BlockingPAIClient
 from ._client import PAIClient
 from ._signing import Credentials, Signer
 from .models import Experiment, Label, Metric, Param, Run, TokenPage
 
 __all__ = [
+    "BlockingPAIClient",
     "Credentials",
     "Experiment",
     "Label",
