@@ -7,7 +7,7 @@ Example:
     ...         print(run.run_id, run.name)
 """
 
-from .._blocking._pai import BlockingPAIClient
+from ._blocking import BlockingPAIClient
 from ._client import PAIClient
 from ._signing import Credentials, Signer
 from .models import Experiment, Label, Metric, Param, Run, TokenPage

@@ -24,7 +24,7 @@ from modellab_async import (
     ServerError,
 )
 from modellab_async._blocking._modellab import BlockingArtifacts, BlockingProjects, BlockingRuns
-from modellab_async._blocking._pai import BlockingPAIExperiments, BlockingPAIRuns
+from modellab_async.pai._blocking import BlockingPAIExperiments, BlockingPAIRuns
 from modellab_async.pai._resources import PAIExperiments, PAIRuns
 from modellab_async.resources import Artifacts, Projects, Runs
 from modellab_async.testing import FakeModelLab, Fault, MockRequest, MockTransport, TooManyRequests

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..pai._client import PAIClient
-from ..pai._resources import PAIExperiments, PAIRuns
-from ._surface import (
+from .._blocking._surface import (
     BlockingBasePaginator,
     BlockingClient,
     BlockingResource,
@@ -14,6 +12,8 @@ from ._surface import (
     same_arguments,
     wrapped,
 )
+from ._client import PAIClient
+from ._resources import PAIExperiments, PAIRuns
 
 __all__ = ["BlockingPAIClient", "BlockingPAIExperiments", "BlockingPAIRuns"]
 
