@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._client import ModelLabClient
 from .._engine._pages import ItemsPage
 from ..models.jsonapi import Page
 from ..resources import Artifacts, Projects, Runs
-from ..resources._paginator import Paginator
+from ..resources._paginator import DEFAULT_OVERLAP, Changes, Paginator
 from ._runner import Runner
 from ._surface import (
     BlockingBasePaginator,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BlockingArtifacts",
+    "BlockingChanges",
     "BlockingModelLabClient",
     "BlockingPaginator",
     "BlockingProjects",
@@ -60,6 +63,19 @@ class BlockingPaginator(BlockingBasePaginator[PageT, ItemT]):
         """Return the same listing with its items decoded into `model`; see `Paginator`."""
         return BlockingPaginator(self._runner, self._paginator.decode_into(model))
 
+    def changes(
+        self: BlockingPaginator[Page[ModelT], ModelT],
+        since: datetime | None,
+        *,
+        overlap: timedelta = DEFAULT_OVERLAP,
+    ) -> BlockingChanges[ModelT]:
+        """Return the items changed since `since`, newest first; see `Paginator.changes`."""
+        return BlockingChanges(self._runner, self._paginator.changes(since, overlap=overlap))
+
+    def live_ids(self: BlockingPaginator[Page[Any], Any], *, concurrency: int = 8) -> set[str]:
+        """Return the ids of every item the listing holds now; see `Paginator.live_ids`."""
+        return self._runner.call(partial(self._paginator.live_ids, concurrency=concurrency))
+
     def to_arrow(
         self: BlockingPaginator[Page[Run], Run] | BlockingPaginator[Page[Project], Project],
     ) -> pyarrow.Table:
@@ -77,6 +93,20 @@ class BlockingPaginator(BlockingBasePaginator[PageT, ItemT]):
     ) -> pandas.DataFrame:
         """Build a pandas DataFrame of the listing, with Arrow-backed dtypes (extra: pandas)."""
         return self._runner.call(self._paginator.to_pandas)
+
+
+class BlockingChanges(BlockingPaginator[Page[ItemT], ItemT]):
+    """The changes of a listing since a watermark: `Changes`'s blocking twin."""
+
+    _paginator: Changes[ItemT]
+
+    def __init__(self, runner: Runner, paginator: Changes[ItemT]) -> None:
+        super().__init__(runner, paginator)
+
+    @property
+    def watermark(self) -> datetime | None:
+        """The `since` of the next call: the newest change seen by a finished iteration."""
+        return self._paginator.watermark
 
 
 class BlockingProjects(BlockingResource[Projects]):

@@ -9,6 +9,7 @@ keeps the async method's parameters, types and docstring.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import closing
 from functools import partial, wraps
@@ -198,3 +199,11 @@ class BlockingBasePaginator(Generic[PageT, ItemT]):
     def collect(self) -> list[ItemT]:
         """Fetch the whole listing (up to `limit`) into a list."""
         return self._runner.call(self._paginator.collect)
+
+    def resumed(self, checkpoint: Checkpoint) -> Self:
+        """Return the same listing, resuming from `checkpoint`; see `BasePaginator.resumed`."""
+        return type(self)(self._runner, self._paginator.resumed(checkpoint))
+
+    def to_jsonl(self, path: str | os.PathLike[str], *, state: str | os.PathLike[str]) -> int:
+        """Write the listing to `path` as JSON lines, exactly once per item; see `BasePaginator`."""
+        return self._runner.call(partial(self._paginator.to_jsonl, path, state=state))

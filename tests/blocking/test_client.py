@@ -142,7 +142,7 @@ def test_single_resources_commands_and_frames(
     assert slim == [Slim(run.id) for run in client.runs.list(limit=5)]
     frame = client.runs.list(limit=120).to_polars()
     assert frame.height == 120
-    assert frame["id"].to_list() == [int(run.id) for run in client.runs.list(limit=120)]
+    assert frame["id"].to_list() == [run.id for run in client.runs.list(limit=120)]
     assert len(client.projects.list().to_pandas()) == 3
 
 
