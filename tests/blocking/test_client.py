@@ -171,7 +171,7 @@ def test_the_next_page_is_fetched_while_the_caller_works(
         return sum(1 for request in fake.requests if request.path == f"{API}/runs")
 
     before = list_requests()
-    runs = iter(client.runs.list(page_size=10))
+    runs = iter(client.runs.list(page_size=10, concurrency=1))
     next(runs)
     # The caller has not asked for anything more, yet page 2 is on its way.
     assert eventually(lambda: list_requests() == before + 2)
