@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from yarl import URL
 
+from .errors import ConfigurationError
+
 if TYPE_CHECKING:
+    from ssl import SSLContext
+
     import aiohttp
 
-__all__ = ["DEFAULT_TIMEOUT", "ResponseStream", "Transport", "choose_transport"]
+__all__ = ["DEFAULT_TIMEOUT", "ResponseStream", "Transport", "choose_transport", "proxy_url"]
 
 #: Seconds a request may take in all, unless the client is given another timeout.
 DEFAULT_TIMEOUT = 60.0
@@ -67,29 +71,56 @@ class Transport(Protocol):
         """Release what the transport owns."""
 
 
+def proxy_url(proxy: str | URL, *, source: str = "proxy") -> URL:
+    """Return `proxy` as a URL: `http://` or `https://` with a host (`host:port` means http).
+
+    Raises:
+        ConfigurationError: `proxy` is not such a URL; the message names `source`,
+            never the value, which may hold a password.
+    """
+    text = str(proxy)
+    try:
+        url = URL(text if "://" in text else f"http://{text}")
+    except ValueError as error:  # yarl's messages name the faulty part, never the whole URL
+        raise ConfigurationError(f"{source} is not a valid URL: {error}") from None
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ConfigurationError(
+            f"{source} must be an http:// or https:// URL with a host, "
+            "such as http://proxy.example:3128"
+        )
+    return url
+
+
 def choose_transport(
     transport: Transport | None,
     session: aiohttp.ClientSession | None,
     timeout: float | aiohttp.ClientTimeout | None,
+    *,
+    proxy: str | URL | None = None,
+    ssl: SSLContext | Literal["system"] | None = None,
 ) -> Transport:
-    """Return the client's transport: `transport`, or aiohttp's over `session` and `timeout`.
+    """Return the client's transport: `transport`, or aiohttp's over the other arguments.
 
     Raises:
-        TypeError: `transport` comes with `session` or `timeout`, which only the
-            default transport takes (configure your transport itself instead).
+        TypeError: `transport` comes with `session`, `timeout`, `proxy` or `ssl`,
+            which only the default transport takes (configure your transport
+            itself instead).
+        ConfigurationError: `proxy` is not an http(s) URL, or `ssl` is not usable.
     """
     if transport is not None:
-        given = [
-            name
-            for name, value in (("session", session), ("timeout", timeout))
-            if value is not None
-        ]
+        options = {"session": session, "timeout": timeout, "proxy": proxy, "ssl": ssl}
+        given = " and ".join(name for name, value in options.items() if value is not None)
         if given:
             raise TypeError(
-                f"pass {' and '.join(given)} or transport, not both: "
-                f"{' and '.join(given)} configure the default aiohttp transport only"
+                f"pass {given} or transport, not both: "
+                f"{given} configure the default aiohttp transport only"
             )
         return transport
     from ._aiohttp import AiohttpTransport  # noqa: PLC0415  # aiohttp loads only when needed
 
-    return AiohttpTransport(session, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+    return AiohttpTransport(
+        session,
+        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+        proxy=proxy,
+        ssl=ssl,
+    )
