@@ -142,7 +142,8 @@ def translate_error(
             else str(failure)
         )
         error = CertificateError(
-            f"{where}: the certificate of {exc.host}:{exc.port} is not trusted ({reason}); "
+            f"{where}: the certificate of {exc.host}:{exc.port} is not trusted "
+            f"({reason.rstrip('.')}); "
             "trust its CA with the client's ssl= argument or SSL_CERT_FILE"
         )
     elif isinstance(exc, aiohttp.ClientPayloadError):

@@ -149,7 +149,7 @@ def global_options(*, from_environment: bool) -> list[click.Parameter]:
             show_envvar=from_environment,
             expose_value=False,
             callback=_remember,
-            help="Send requests here instead of the site in DD_SITE (a proxy, a fake server).",
+            help="Send requests here instead of the site in DD_SITE (a reverse proxy, a fake server).",
         ),
         click.Option(
             ["--proxy"],
