@@ -3,7 +3,7 @@
 ```
 ModelLabError                    # base: catch this to catch everything below
 ├── ConfigurationError           # missing key, unknown site, bad base URL (also a ValueError)
-├── ClientStateError             # used outside `async with`, after close, or on another loop
+├── ClientStateError             # used before `async with` or `open()`, after close, on another loop
 ├── APIError                     # the service answered with an error status
 │   ├── BadRequestError          # 400
 │   ├── AuthenticationError      # 401

@@ -101,5 +101,5 @@ def test_the_system_trust_store_without_truststore_names_the_extra(
 
 
 def test_ssl_takes_a_context_or_system_only() -> None:
-    with pytest.raises(ConfigurationError, match="ssl must be an ssl.SSLContext or 'system'"):
+    with pytest.raises(ConfigurationError, match=r"ssl must be an ssl\.SSLContext or 'system'"):
         ModelLabClient("k", "a", ssl="ca.pem")  # type: ignore[arg-type]

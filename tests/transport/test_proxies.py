@@ -11,7 +11,6 @@ import pytest
 from modellab_async import ConfigurationError, ModelLabClient, TransportError
 from modellab_async.pai import PAIClient
 from modellab_async.testing import FakeModelLab, FakePAI, MockTransport
-
 from tests.resilience.test_security import rendered_with_locals
 
 from .conftest import connect
