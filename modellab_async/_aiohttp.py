@@ -16,8 +16,7 @@ from typing import Literal
 import aiohttp
 from yarl import URL
 
-from ._config import SecretHeaders
-from ._transport import proxy_url
+from ._config import SecretHeaders, proxy_url
 from .errors import (
     CertificateError,
     ConfigurationError,
@@ -32,7 +31,6 @@ __all__ = [
     "AiohttpTransport",
     "client_timeout",
     "streaming_timeout",
-    "tls_context",
     "translate_error",
 ]
 
@@ -86,7 +84,7 @@ def _proxy_from_environment(url: URL) -> URL | None:
     return proxy_url(proxy, source=f"the {url.scheme} proxy set in the environment")
 
 
-def tls_context(option: SSLContext | Literal["system"] | None) -> SSLContext | None:
+def _tls_context(option: SSLContext | Literal["system"] | None) -> SSLContext | None:
     """Return the context that verifies servers for the `ssl=` option, or `None` for aiohttp's.
 
     `"system"` is the operating system's trust store (the `truststore` package).
@@ -285,7 +283,7 @@ class AiohttpTransport:
         self._stream_timeout = streaming_timeout(self._timeout)
         self._proxy = None if proxy is None else proxy_url(proxy)
         # A session passed in keeps its own verification unless `ssl` is given.
-        self._ssl = tls_context(ssl) if ssl is not None or session is None else None
+        self._ssl = _tls_context(ssl) if ssl is not None or session is None else None
         self._proxies: dict[tuple[str, str | None], URL | None] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:

@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from yarl import URL
 
-from .errors import ConfigurationError
-
 if TYPE_CHECKING:
     from ssl import SSLContext
 
     import aiohttp
 
-__all__ = ["DEFAULT_TIMEOUT", "ResponseStream", "Transport", "choose_transport", "proxy_url"]
+__all__ = ["DEFAULT_TIMEOUT", "ResponseStream", "Transport", "choose_transport"]
 
 #: Seconds a request may take in all, unless the client is given another timeout.
 DEFAULT_TIMEOUT = 60.0
@@ -69,26 +67,6 @@ class Transport(Protocol):
 
     async def aclose(self) -> None:
         """Release what the transport owns."""
-
-
-def proxy_url(proxy: str | URL, *, source: str = "proxy") -> URL:
-    """Return `proxy` as a URL: `http://` or `https://` with a host (`host:port` means http).
-
-    Raises:
-        ConfigurationError: `proxy` is not such a URL; the message names `source`,
-            never the value, which may hold a password.
-    """
-    text = str(proxy)
-    try:
-        url = URL(text if "://" in text else f"http://{text}")
-    except ValueError as error:  # yarl's messages name the faulty part, never the whole URL
-        raise ConfigurationError(f"{source} is not a valid URL: {error}") from None
-    if url.scheme not in {"http", "https"} or not url.host:
-        raise ConfigurationError(
-            f"{source} must be an http:// or https:// URL with a host, "
-            "such as http://proxy.example:3128"
-        )
-    return url
 
 
 def choose_transport(

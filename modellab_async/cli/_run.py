@@ -25,8 +25,7 @@ import click
 from click.core import ParameterSource
 
 from .. import SITES, ConfigurationError, ModelLabClient, ModelLabError
-from .._config import API_KEY_ENV, APP_KEY_ENV, SITE_ENV, site_origin
-from .._transport import proxy_url
+from .._config import API_KEY_ENV, APP_KEY_ENV, SITE_ENV, proxy_url, site_origin
 from ._log import RetryLog, logging_to_stderr
 from ._text import printable
 
