@@ -5,14 +5,26 @@ Every aiohttp exception is translated into a `TransportError` here, and only her
 
 from __future__ import annotations
 
+import os
+import ssl
+import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
+from ssl import SSLContext
+from typing import Literal
 
 import aiohttp
 from yarl import URL
 
-from ._config import SecretHeaders
-from .errors import DecodeError, ModelLabError, RequestTimeoutError, TransportError
+from ._config import SecretHeaders, proxy_url
+from .errors import (
+    CertificateError,
+    ConfigurationError,
+    DecodeError,
+    ModelLabError,
+    RequestTimeoutError,
+    TransportError,
+)
 
 __all__ = [
     "AIOHTTP_ERRORS",
@@ -57,6 +69,49 @@ def streaming_timeout(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
     )
 
 
+def _proxy_from_environment(url: URL) -> URL | None:
+    """Return the proxy `HTTPS_PROXY` or `HTTP_PROXY` names for `url`, unless `NO_PROXY` skips it.
+
+    The rules are urllib's, which aiohttp's `trust_env` applies too (lower-case
+    names first); the session's `trust_env` is not used, as it reads these on a
+    thread for every request and also sends `~/.netrc` credentials.
+    """
+    if url.host is None or urllib.request.proxy_bypass(url.host):
+        return None
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if not proxy:
+        return None
+    return proxy_url(proxy, source=f"the {url.scheme} proxy set in the environment")
+
+
+def _tls_context(option: SSLContext | Literal["system"] | None) -> SSLContext | None:
+    """Return the context that verifies servers for the `ssl=` option, or `None` for aiohttp's.
+
+    `"system"` is the operating system's trust store (the `truststore` package).
+    Without an option, a bundle named by `SSL_CERT_FILE` or `SSL_CERT_DIR` is
+    read now, not only when aiohttp was first imported.
+
+    Raises:
+        ConfigurationError: `"system"` without `truststore` installed, or another string.
+    """
+    if isinstance(option, SSLContext):
+        return option
+    if option == "system":
+        try:
+            import truststore  # noqa: PLC0415  # an optional extra
+        except ModuleNotFoundError:
+            raise ConfigurationError(
+                "ssl='system' needs the truststore package: "
+                "pip install 'modellab-async[truststore]'"
+            ) from None
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if option is not None:
+        raise ConfigurationError(f"ssl must be an ssl.SSLContext or 'system', got {option!r}")
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context()
+    return None
+
+
 #: What aiohttp raises for a failed exchange; `translate_error` turns each into the client's.
 AIOHTTP_ERRORS = (TimeoutError, aiohttp.ClientError)
 
@@ -77,6 +132,18 @@ def translate_error(
     elif isinstance(exc, aiohttp.ClientResponseError):
         # Its repr carries the request headers, keys included: keep only the text.
         error, cause = TransportError(f"{where}: {exc.status} {exc.message}"), None
+    elif isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        failure = exc.certificate_error
+        reason = (
+            failure.verify_message
+            if isinstance(failure, ssl.SSLCertVerificationError)
+            else str(failure)
+        )
+        error = CertificateError(
+            f"{where}: the certificate of {exc.host}:{exc.port} is not trusted "
+            f"({reason.rstrip('.')}); "
+            "trust its CA with the client's ssl= argument or SSL_CERT_FILE"
+        )
     elif isinstance(exc, aiohttp.ClientPayloadError):
         error = TransportError(f"{where}: response body cut short ({exc})")
     else:
@@ -171,6 +238,9 @@ class _Exchange:
                 headers=headers,
                 allow_redirects=False,
                 timeout=transport._stream_timeout if self._stream else transport._timeout,
+                proxy=transport._proxy_for(self._url),
+                # True keeps the session's connector's own setting.
+                ssl=True if transport._ssl is None else transport._ssl,
                 # None keeps the session's own setting for JSON bodies.
                 auto_decompress=False if self._stream else None,
             )
@@ -188,9 +258,15 @@ class AiohttpTransport:
     """The default transport: one `aiohttp.ClientSession`, redirects never followed.
 
     Args:
-        session: a session to send through, left open on `aclose`; by default the
-            transport opens its own on the first request (inside the running loop).
+        session: a session to send through, left open on `aclose`, and left to its
+            own proxy and TLS settings unless `proxy` or `ssl` is given; by default
+            the transport opens its own on the first request (inside the running loop).
         timeout: seconds for a whole request, or an `aiohttp.ClientTimeout`.
+        proxy: the proxy to send every request through; by default the one the
+            environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`), read when a
+            host is first sent to.
+        ssl: how servers are verified: an `ssl.SSLContext`, or `"system"` for the
+            operating system's trust store; by default Python's (`SSL_CERT_FILE`).
     """
 
     def __init__(
@@ -198,16 +274,31 @@ class AiohttpTransport:
         session: aiohttp.ClientSession | None = None,
         *,
         timeout: float | aiohttp.ClientTimeout,
+        proxy: str | URL | None = None,
+        ssl: SSLContext | Literal["system"] | None = None,
     ) -> None:
         self._timeout = client_timeout(timeout)
         self._session = session
         self._owns_session = session is None
         self._stream_timeout = streaming_timeout(self._timeout)
+        self._proxy = None if proxy is None else proxy_url(proxy)
+        # A session passed in keeps its own verification unless `ssl` is given.
+        self._ssl = _tls_context(ssl) if ssl is not None or session is None else None
+        self._proxies: dict[tuple[str, str | None], URL | None] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
+
+    def _proxy_for(self, url: URL) -> URL | None:
+        """Return the proxy for `url`: the one given, else (own session only) the environment's."""
+        if self._proxy is not None or not self._owns_session:
+            return self._proxy
+        key = (url.scheme, url.host)
+        if key not in self._proxies:
+            self._proxies[key] = _proxy_from_environment(url)
+        return self._proxies[key]
 
     def open(
         self, method: str, url: URL, headers: Mapping[str, str], *, stream: bool = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from yarl import URL
 
@@ -15,6 +15,8 @@ from .resources import Artifacts, Projects, Runs
 from .resources._dialect import ModelLabDialect
 
 if TYPE_CHECKING:
+    from ssl import SSLContext
+
     import aiohttp
 
 __all__ = ["ModelLabClient"]
@@ -24,7 +26,9 @@ class ModelLabClient(BaseClient):
     """An asyncio client for the Datadog Model Lab API.
 
     Use it as an async context manager: it opens one HTTP session on entry
-    (inside the running loop) and closes it on exit.
+    (inside the running loop) and closes it on exit. Where `async with` does
+    not fit (a notebook keeping a client across cells), pair `await client.open()`
+    with `await client.aclose()`.
 
     Example:
         >>> async with ModelLabClient() as client:  # keys from DD_API_KEY / DD_APP_KEY
@@ -48,8 +52,16 @@ class ModelLabClient(BaseClient):
         allow_insecure_http: allow a plain `http://` base URL that is not loopback.
         max_body_size: the largest JSON body accepted, in bytes.
         transport: send requests through this `Transport` instead of aiohttp
-            (`session` and `timeout` then do not apply, and passing them is an error);
-            see `modellab_async.testing.MockTransport`.
+            (`session`, `timeout`, `proxy` and `ssl` then do not apply, and passing
+            them is an error); see `modellab_async.testing.MockTransport`.
+        proxy: an `http://` proxy URL (credentials may be in it) to send every request
+            through; by default the one `HTTPS_PROXY` or `HTTP_PROXY` names, unless
+            `NO_PROXY` lists the host. A `session` passed in keeps its own unless
+            this is given.
+        ssl: how the server's certificate is verified: an `ssl.SSLContext` (such as
+            `ssl.create_default_context(cafile="corp-ca.pem")`), or `"system"` for the
+            operating system's trust store (the `truststore` extra). By default
+            Python's CA bundle, or the one `SSL_CERT_FILE` names.
     """
 
     def __init__(  # noqa: PLR0917  # the documented contract takes these positionally
@@ -66,6 +78,8 @@ class ModelLabClient(BaseClient):
         allow_insecure_http: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         transport: Transport | None = None,
+        proxy: str | URL | None = None,
+        ssl: SSLContext | Literal["system"] | None = None,
     ) -> None:
         try:
             config = resolve_config(
@@ -75,15 +89,16 @@ class ModelLabClient(BaseClient):
                 base_url=base_url,
                 allow_insecure_http=allow_insecure_http,
             )
+            transport = choose_transport(transport, session, timeout, proxy=proxy, ssl=ssl)
         except ConfigurationError as error:
             # A traceback rendered with its locals must show no refused value (a key, a
             # URL's password) and no half-built client (whose repr fails): drop them from
             # this frame, and drop the inner frames, which hold them too.
-            del self, api_key, app_key, base_url
+            del self, api_key, app_key, base_url, proxy
             raise error.with_traceback(None) from None
         super().__init__(
             ModelLabDialect(config),
-            choose_transport(transport, session, timeout),
+            transport,
             retries=retries,
             max_concurrency=max_concurrency,
             max_body_size=max_body_size,

@@ -22,6 +22,7 @@ __all__ = [
     "SecretHeaders",
     "check_key",
     "parse_base_url",
+    "proxy_url",
     "resolve_config",
     "site_origin",
 ]
@@ -212,3 +213,23 @@ def resolve_config(
         app_key=_key(app_key, APP_KEY_ENV, "application key", env),
         base_url=origin,
     )
+
+
+def proxy_url(proxy: str | URL, *, source: str = "proxy") -> URL:
+    """Return `proxy` as a URL: `http://` or `https://` with a host (`host:port` means http).
+
+    Raises:
+        ConfigurationError: `proxy` is not such a URL; the message names `source`,
+            never the value, which may hold a password.
+    """
+    text = str(proxy)
+    try:
+        url = URL(text if "://" in text else f"http://{text}")
+    except ValueError as error:  # yarl's messages name the faulty part, never the whole URL
+        raise ConfigurationError(f"{source} is not a valid URL: {error}") from None
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ConfigurationError(
+            f"{source} must be an http:// or https:// URL with a host, "
+            "such as http://proxy.example:3128"
+        )
+    return url

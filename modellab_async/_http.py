@@ -115,7 +115,19 @@ class BaseClient:
         state = "closed" if self._closed else "open" if self._loop else "not entered"
         return f"<{type(self).__name__} base_url={str(self.base_url)!r} {state}>"
 
-    async def __aenter__(self) -> Self:
+    async def open(self) -> Self:
+        """Open the client on the running event loop and return it; `aclose()` closes it.
+
+        `async with client:` calls this; call it yourself where a block does not
+        fit, as in a notebook keeping one client across cells::
+
+            client = await ModelLabClient().open()
+            ...
+            await client.aclose()
+
+        Raises:
+            ClientStateError: the client is already open, or closed.
+        """
         name = type(self).__name__
         if self._closed:
             raise ClientStateError(f"this {name} is closed; create a new one")
@@ -124,6 +136,9 @@ class BaseClient:
         self._loop = asyncio.get_running_loop()
         await self._tasks.start()
         return self
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
 
     async def __aexit__(
         self,

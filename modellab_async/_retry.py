@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ._params import non_negative
 from .errors import (
     APIError,
+    CertificateError,
     MalformedBodyError,
     ModelLabError,
     ServerError,
@@ -81,7 +82,7 @@ def is_retryable(error: ModelLabError) -> bool:
     """Whether trying again may succeed: 429, 5xx, a lost connection, a body cut short."""
     if isinstance(error, APIError):
         return error.status in RETRY_STATUSES
-    if isinstance(error, UnsafeRedirectError):
+    if isinstance(error, (UnsafeRedirectError, CertificateError)):
         return False
     return isinstance(error, (TransportError, MalformedBodyError))
 
@@ -99,7 +100,9 @@ def lost_answer(error: ModelLabError) -> bool:
     """
     if isinstance(error, ServerError):
         return error.status in GATEWAY_LOST_STATUSES
-    return isinstance(error, TransportError) and not isinstance(error, UnsafeRedirectError)
+    return isinstance(error, TransportError) and not isinstance(
+        error, (UnsafeRedirectError, CertificateError)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from yarl import URL
 
 if TYPE_CHECKING:
+    from ssl import SSLContext
+
     import aiohttp
 
 __all__ = ["DEFAULT_TIMEOUT", "ResponseStream", "Transport", "choose_transport"]
@@ -71,25 +73,32 @@ def choose_transport(
     transport: Transport | None,
     session: aiohttp.ClientSession | None,
     timeout: float | aiohttp.ClientTimeout | None,
+    *,
+    proxy: str | URL | None = None,
+    ssl: SSLContext | Literal["system"] | None = None,
 ) -> Transport:
-    """Return the client's transport: `transport`, or aiohttp's over `session` and `timeout`.
+    """Return the client's transport: `transport`, or aiohttp's over the other arguments.
 
     Raises:
-        TypeError: `transport` comes with `session` or `timeout`, which only the
-            default transport takes (configure your transport itself instead).
+        TypeError: `transport` comes with `session`, `timeout`, `proxy` or `ssl`,
+            which only the default transport takes (configure your transport
+            itself instead).
+        ConfigurationError: `proxy` is not an http(s) URL, or `ssl` is not usable.
     """
     if transport is not None:
-        given = [
-            name
-            for name, value in (("session", session), ("timeout", timeout))
-            if value is not None
-        ]
+        options = {"session": session, "timeout": timeout, "proxy": proxy, "ssl": ssl}
+        given = " and ".join(name for name, value in options.items() if value is not None)
         if given:
             raise TypeError(
-                f"pass {' and '.join(given)} or transport, not both: "
-                f"{' and '.join(given)} configure the default aiohttp transport only"
+                f"pass {given} or transport, not both: "
+                f"{given} configure the default aiohttp transport only"
             )
         return transport
     from ._aiohttp import AiohttpTransport  # noqa: PLC0415  # aiohttp loads only when needed
 
-    return AiohttpTransport(session, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+    return AiohttpTransport(
+        session,
+        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+        proxy=proxy,
+        ssl=ssl,
+    )

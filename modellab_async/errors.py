@@ -3,7 +3,7 @@
 ```
 ModelLabError                    # base: catch this to catch everything below
 ├── ConfigurationError           # missing key, unknown site, bad base URL (also a ValueError)
-├── ClientStateError             # used outside `async with`, after close, or on another loop
+├── ClientStateError             # used before `async with` or `open()`, after close, on another loop
 ├── APIError                     # the service answered with an error status
 │   ├── BadRequestError          # 400
 │   ├── AuthenticationError      # 401
@@ -13,6 +13,7 @@ ModelLabError                    # base: catch this to catch everything below
 │   └── ServerError              # 5xx
 ├── TransportError               # no usable answer: connection failed, reset, or timed out
 │   ├── RequestTimeoutError      # a timeout, also a built-in TimeoutError
+│   ├── CertificateError         # the server's TLS certificate is not trusted (not retried)
 │   └── UnsafeRedirectError      # a redirect to another origin, refused to protect the keys
 ├── DecodeError                  # a body that does not match the documented shape
 └── PaginationError              # a listing that would repeat a page or go backwards
@@ -37,6 +38,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "CertificateError",
     "ClientStateError",
     "ConfigurationError",
     "DecodeError",
@@ -203,6 +205,13 @@ class TransportError(ModelLabError):
 
 class RequestTimeoutError(TransportError, TimeoutError):
     """A connect, read or total timeout expired."""
+
+
+class CertificateError(TransportError):
+    """The server's TLS certificate is not trusted (unknown CA, wrong host name, expired).
+
+    Not retried: trust its CA with the client's `ssl=` argument or `SSL_CERT_FILE`.
+    """
 
 
 class UnsafeRedirectError(TransportError):

@@ -4,8 +4,9 @@ Exit codes: 0 success, 1 the service failed or could not be reached, 2 a usage
 or configuration error (click's own code for bad options), 130 interrupted
 by Ctrl-C, 141 the reader of stdout went away (as for a process killed by SIGPIPE).
 
-The global options (`--base-url`, `--verbose`) are accepted before the command
-(`modellab --base-url URL runs list`) and after it (`modellab runs list --base-url URL`):
+The global options (`--base-url`, `--proxy`, `--ca-bundle`, `--verbose`) are accepted
+before the command (`modellab --base-url URL runs list`) and after it
+(`modellab runs list --base-url URL`):
 every command that talks to the service carries them too (`ClientCommand`).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import ssl
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ import click
 from click.core import ParameterSource
 
 from .. import SITES, ConfigurationError, ModelLabClient, ModelLabError
-from .._config import API_KEY_ENV, APP_KEY_ENV, SITE_ENV, site_origin
+from .._config import API_KEY_ENV, APP_KEY_ENV, SITE_ENV, proxy_url, site_origin
 from ._log import RetryLog, logging_to_stderr
 from ._text import printable
 
@@ -78,7 +80,19 @@ class Settings:
     """The global options: where the client sends requests, and how much to say on stderr."""
 
     base_url: str | None = None
+    proxy: str | None = None
+    ca_bundle: str | None = None
     verbose: bool = False
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if self.ca_bundle is None:
+            return None
+        try:
+            return ssl.create_default_context(cafile=self.ca_bundle)
+        except ssl.SSLError as exc:
+            raise SetupError(
+                f"--ca-bundle: {printable(self.ca_bundle)} holds no PEM certificate ({exc.reason})"
+            ) from None
 
     def client(self) -> ModelLabClient:
         """Return a client configured from these options and the DD_* environment variables.
@@ -97,8 +111,9 @@ class Settings:
                     f"{SITE_ENV}={printable(site)!r} is not a Datadog site: set {SITE_ENV} to one "
                     f"of {', '.join(SITES)}, or give --base-url URL"
                 ) from None
+        context = self._tls_context()
         try:
-            return ModelLabClient(base_url=self.base_url)
+            return ModelLabClient(base_url=self.base_url, proxy=self.proxy, ssl=context)
         except ConfigurationError as exc:
             raise SetupError(f"--base-url: {printable(str(exc))}") from None
 
@@ -110,8 +125,17 @@ def _remember(ctx: click.Context, param: click.Parameter, value: object) -> None
         setattr(ctx.ensure_object(Settings), param.name, value)
 
 
+def _remember_proxy(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        try:
+            proxy_url(value, source="the proxy")
+        except ConfigurationError as exc:
+            raise click.BadParameter(printable(str(exc)), ctx, param) from None
+    _remember(ctx, param, value)
+
+
 def global_options(*, from_environment: bool) -> list[click.Parameter]:
-    """Return new `--base-url` and `--verbose` options, which fill the context's `Settings`.
+    """Return new global options (`--base-url`, `--proxy`, ...): they fill the context's `Settings`.
 
     Only the group's read the environment, so that a value given on the command
     line, before or after the command, wins over it.
@@ -124,7 +148,21 @@ def global_options(*, from_environment: bool) -> list[click.Parameter]:
             show_envvar=from_environment,
             expose_value=False,
             callback=_remember,
-            help="Send requests here instead of the site in DD_SITE (a proxy, a fake server).",
+            help="Send requests here instead of the site in DD_SITE (a reverse proxy, a fake server).",
+        ),
+        click.Option(
+            ["--proxy"],
+            metavar="URL",
+            expose_value=False,
+            callback=_remember_proxy,
+            help="Send requests through this proxy (default: HTTPS_PROXY, unless NO_PROXY).",
+        ),
+        click.Option(
+            ["--ca-bundle"],
+            type=click.Path(exists=True, dir_okay=False),
+            expose_value=False,
+            callback=_remember,
+            help="Trust only the CAs in this PEM file (default: SSL_CERT_FILE, else Python's).",
         ),
         click.Option(
             ["--verbose", "-v"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from yarl import URL
 
@@ -18,6 +18,8 @@ from ._resources import PAIExperiments, PAIRuns
 from ._signing import Credentials, Signer
 
 if TYPE_CHECKING:
+    from ssl import SSLContext
+
     import aiohttp
 
 __all__ = ["PAIClient"]
@@ -93,6 +95,8 @@ class PAIClient(BaseClient):
         allow_insecure_http: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         transport: Transport | None = None,
+        proxy: str | URL | None = None,
+        ssl: SSLContext | Literal["system"] | None = None,
         signer: Signer | None = None,
     ) -> None:
         try:
@@ -109,14 +113,15 @@ class PAIClient(BaseClient):
                     or None,
                 )
                 signer = Signer(credentials)
+            transport = choose_transport(transport, session, timeout, proxy=proxy, ssl=ssl)
         except ConfigurationError as error:
             # As in `ModelLabClient`: no refused value nor half-built client in a
             # traceback rendered with its locals.
-            del self, access_key_id, access_key_secret, security_token, endpoint
+            del self, access_key_id, access_key_secret, security_token, endpoint, proxy
             raise error.with_traceback(None) from None
         super().__init__(
             PAIDialect(origin, signer),
-            choose_transport(transport, session, timeout),
+            transport,
             retries=retries,
             max_concurrency=max_concurrency,
             max_body_size=max_body_size,

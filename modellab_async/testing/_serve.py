@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
 
 __all__ = ["LoopbackServer"]
 
 
 class LoopbackServer:
-    """Start and stop `app` on `host:port` (port 0 picks a free one); `url` is its origin."""
+    """Start and stop `app` on `host:port` (port 0 picks a free one); `url` is its origin.
 
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
+    With a server-side `ssl` context it serves HTTPS, and `url` starts with https://.
+    """
+
+    def __init__(
+        self, app: web.Application, host: str, port: int, ssl: SSLContext | None = None
+    ) -> None:
         self.app = app
         self._bind = (host, port)
+        self._ssl = ssl
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
     @property
     def url(self) -> str:
-        """The origin to send requests to, e.g. "http://127.0.0.1:8126"."""
+        """The origin to send requests to, e.g. "http://127.0.0.1:8126" (https with `ssl`)."""
         if self._url is None:
             raise RuntimeError("the fake is not started")
         return self._url
@@ -33,13 +42,16 @@ class LoopbackServer:
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         try:
-            await web.TCPSite(runner, *self._bind).start()
+            await web.TCPSite(runner, *self._bind, ssl_context=self._ssl).start()
         except BaseException:
             await runner.cleanup()
             raise
         host, port = runner.addresses[0][:2]
         self._runner = runner
-        self._url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+        scheme = "http" if self._ssl is None else "https"
+        self._url = (
+            f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}"
+        )
 
     async def close(self) -> None:
         """Stop listening and close open connections; closing twice is harmless."""

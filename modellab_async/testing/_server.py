@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 import msgspec
 
@@ -16,6 +16,9 @@ from ._generate import RunFactory, fresh_run, generate_dataset
 from ._ratelimit import RateLimit
 from ._serve import LoopbackServer
 from ._store import Store
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
 
 
 class FakeModelLab(LoopbackServer):
@@ -60,6 +63,9 @@ class FakeModelLab(LoopbackServer):
         faults: the fault plan, or faults for a plan seeded by `seed`. It stays
             mutable through `fake.faults`, which a new plan may also replace.
         host, port: where to listen; port 0 picks a free port.
+        ssl: serve HTTPS with this server-side context (its certificate and key,
+            e.g. from the `trustme` package); `url` then starts with https://, and
+            the client needs `ssl=` a context that trusts the certificate's CA.
     """
 
     def __init__(
@@ -77,6 +83,7 @@ class FakeModelLab(LoopbackServer):
         faults: FaultPlan | Iterable[Fault] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        ssl: SSLContext | None = None,
     ) -> None:
         app_keys = tuple(app_keys)
         if not app_keys:
@@ -111,7 +118,7 @@ class FakeModelLab(LoopbackServer):
             rate_limit=rate_limit,
             factory=self._factory,
         )
-        super().__init__(app, host, port)
+        super().__init__(app, host, port, ssl)
 
     @property
     def app_key(self) -> str:
