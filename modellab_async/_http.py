@@ -164,7 +164,9 @@ class BaseClient:
         if self._closed:
             raise ClientStateError(f"this {name} is closed; create a new one")
         if self._loop is None:
-            raise ClientStateError(f"use the client inside `async with {name}(...) as client:`")
+            raise ClientStateError(
+                f"open the client first: `async with {name}(...) as client:` or `await client.open()`"
+            )
         if asyncio.get_running_loop() is not self._loop:
             raise ClientStateError(
                 f"this {name} belongs to another event loop; create one client per loop"
