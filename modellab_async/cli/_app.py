@@ -11,6 +11,7 @@ from ._fake_server import fake_server
 from ._projects import projects
 from ._run import global_options
 from ._runs import runs
+from ._sql import sql
 from ._sync import sync
 
 __all__ = ["app"]
@@ -30,5 +31,5 @@ def app() -> None:
     """
 
 
-for command in (runs, projects, artifacts, sync, demo, fake_server):
+for command in (runs, projects, artifacts, sync, sql, demo, fake_server):
     app.add_command(command)

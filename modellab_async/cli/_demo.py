@@ -3,7 +3,9 @@
 It serves a seeded dataset of tens of thousands of runs on 127.0.0.1, then,
 through the public client only, lists the projects, streams every run of one
 into a file, ranks the runs by a metric, shows the best one, reads the
-project's facets and downloads the best run's artifacts. Each step prints the
+project's facets and downloads the best run's artifacts; then it syncs
+everything into a DuckDB file, ranks the runs in SQL, changes some runs on the
+fake and syncs again, which moves only the changes. Each step prints the
 `modellab` command that produces the output shown, as `modellab fake-server`
 (serving the same dataset) answers it when run in the demo's folder.
 """
@@ -16,20 +18,25 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
+import anyio
 import click
 import msgspec
 from rich.console import Console
 
 from .. import ModelLabClient, Run, RunStatus
 from ..frames import RUNS, Row
+from ..testing import FakeModelLab
 from ._artifacts import download_run_artifacts
 from ._emit import emit, emit_listing
 from ._fake_server import DEFAULT_PROJECTS, DEFAULT_RUNS, DEFAULT_SEED, generate_fake
 from ._output import Format, Output, View
 from ._progress import byte_bars, show_progress
 from ._run import CommandError, run
+from ._sql import query_rows
+from ._sync import DEFAULT_OUTPUT, SyncOrder, synchronize
 from ._views import FACET_KEYS, FACET_VALUES, PROJECT_LIST, RUN, RUN_LIST
 
 __all__ = ["demo"]
@@ -37,6 +44,16 @@ __all__ = ["demo"]
 TOP = 5
 TABLE = Output(Format.TABLE)
 RUNS_FILE = "runs.jsonl"
+DATABASE = DEFAULT_OUTPUT
+#: The demo's changes to its fake between the two syncs, seeded as the dataset is.
+CHANGES = 20
+CHURN_SEED = 1
+LEADERBOARD = (
+    "select r.id, r.name, m.latest as {metric} from runs r "
+    "join run_metrics m on m.run_id = r.id and m.key = '{metric}' "
+    "where r.project_id = '{project_id}' and r.status = 'completed' "
+    "order by m.latest desc, r.id limit {top}"
+)
 
 
 @contextmanager
@@ -83,10 +100,20 @@ def fake_server_command(runs: int, projects: int, seed: int) -> str:
     return " ".join(["modellab fake-server", *options])
 
 
+def _shell_word(word: str) -> str:
+    """Quote a word for a shell; SQL's single quotes read better inside double quotes."""
+    if "'" in word and not any(c in word for c in '"$`\\!'):
+        return f'"{word}"'
+    return shlex.quote(word)
+
+
 class _Demo:
     """The demo's steps: each prints a title, the command, then that command's output."""
 
-    def __init__(self, client: ModelLabClient, console: Console, folder: Path) -> None:
+    def __init__(
+        self, fake: FakeModelLab, client: ModelLabClient, console: Console, folder: Path
+    ) -> None:
+        self.fake = fake
         self.client = client
         self.console = console
         self.folder = folder
@@ -95,7 +122,9 @@ class _Demo:
         self.console.print(f"\n{title}", style="bold", markup=False)
         if command:
             self.console.print(
-                f"$ {shlex.join(['modellab', *command])}", style="cyan", markup=False
+                f"$ {' '.join(map(_shell_word, ['modellab', *command]))}",
+                style="cyan",
+                markup=False,
             )
 
     def note(self, text: str) -> None:
@@ -169,6 +198,37 @@ class _Demo:
         values = await self.client.runs.facet_values(project_id, "metric", metric)
         await emit([values], FACET_VALUES, TABLE)
 
+    async def sync(self, title: str, *, reconcile: bool = False) -> None:
+        command = ["sync", "--reconcile"] if reconcile else ["sync"]
+        self.step(title, *command)
+        fake = self.fake
+        order = SyncOrder(output=str(self.folder / DATABASE), reconcile=reconcile)
+        summary = await anyio.to_thread.run_sync(
+            partial(
+                synchronize,
+                order,
+                base_url=str(fake.url),
+                api_key=fake.api_key,
+                app_key=fake.app_key,
+            )
+        )
+        self.console.print(summary, markup=False)
+
+    async def leaderboard(self, project_id: int, metric: str) -> None:
+        query = LEADERBOARD.format(project_id=project_id, metric=metric, top=TOP)
+        self.step(f"The leaderboard, in SQL over {DATABASE}", "sql", query, "--format", "table")
+        columns, rows = await anyio.to_thread.run_sync(query_rows, self.folder / DATABASE, query)
+        await emit(rows, View(lambda row: (row,), columns=columns), TABLE)
+
+    def change_runs(self) -> None:
+        churn = self.fake.start_churn(0, seed=CHURN_SEED)
+        churn.make(CHANGES)
+        churn.stop()
+        self.note(
+            f"the demo changed {CHANGES} runs on its fake: {churn.inserted} new, "
+            f"{churn.updated} updated, {churn.deleted} deleted (each with a fresh updated_at)"
+        )
+
     async def download(self, run_id: int) -> None:
         dest = f"run-{run_id}"
         self.step(f"The artifacts of run {run_id}", "artifacts", "download", str(run_id), dest)
@@ -206,13 +266,21 @@ async def _main(runs: int, projects: int, seed: int, metric: str, dest: Path | N
                 f"prints, and run them in a folder of your own. The demo writes its files {where}.",
                 markup=False,
             )
-            steps = _Demo(client, console, folder)
+            steps = _Demo(fake, client, console, folder)
             project_id = await steps.projects()
             runs_file = await steps.stream_runs(project_id)
             top = await steps.rank(runs_file, project_id, metric)
             await steps.best(int(top[0].id))
             await steps.facets(project_id, metric)
             await steps.download(int(top[0].id))
+            await steps.sync(f"A local copy of every run and project, in DuckDB ({DATABASE})")
+            await steps.leaderboard(project_id, metric)
+            steps.change_runs()
+            await steps.sync("The same sync again: only what changed moves")
+            await steps.sync(
+                "Deleted runs leave listings: a reconciliation lists every id to find them",
+                reconcile=True,
+            )
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. The same commands work on the real API:\n"
         "  unset MODELLAB_BASE_URL\n"

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from ..dlt import SyncReport
 
-__all__ = ["sync"]
+__all__ = ["DEFAULT_OUTPUT", "SyncOrder", "sync", "synchronize"]
 
 DEFAULT_OUTPUT = "modellab.duckdb"
 _TABLES = ("runs", "projects")
@@ -79,28 +80,41 @@ def sync(
     if output is not None and destination is not None:
         raise click.UsageError("give --output (a DuckDB file) or --destination, not both")
     settings = click.get_current_context().ensure_object(Settings)
-    run(
-        _sync(
-            settings,
-            output=output or DEFAULT_OUTPUT,
-            destination=destination,
-            project_ids=project_ids,
-            full=full,
-            reconcile=reconcile,
-        )
+    order = SyncOrder(
+        output=output or DEFAULT_OUTPUT,
+        destination=destination,
+        project_ids=tuple(project_ids),
+        full=full,
+        reconcile=reconcile,
     )
+    run(_echo_sync(order, settings.base_url))
 
 
-async def _sync(
-    settings: Settings,
+@dataclass(frozen=True, kw_only=True)
+class SyncOrder:
+    """One `modellab sync`: where to, which projects, and how (see the command's options)."""
+
+    output: str = DEFAULT_OUTPUT
+    destination: str | None = None
+    project_ids: tuple[int, ...] = ()
+    full: bool = False
+    reconcile: bool = False
+
+
+async def _echo_sync(order: SyncOrder, base_url: str | None) -> None:
+    # dlt blocks this thread, so Ctrl-C reaches it as it would any program.
+    click.echo(synchronize(order, base_url=base_url, progress=show_progress()))
+
+
+def synchronize(
+    order: SyncOrder,
     *,
-    output: str,
-    destination: str | None,
-    project_ids: Sequence[int],
-    full: bool,
-    reconcile: bool,
-) -> None:
-    """Run one sync; dlt blocks this thread, so Ctrl-C reaches it as it would any program."""
+    base_url: str | None = None,
+    api_key: str | None = None,
+    app_key: str | None = None,
+    progress: bool = False,
+) -> str:
+    """Run one sync and return its summary line; keys from the environment unless given."""
     try:
         import dlt  # noqa: PLC0415  # optional, and slow to import
 
@@ -112,11 +126,12 @@ async def _sync(
     # The command keeps the organisation's data out of dlt's anonymous usage telemetry.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     started = time.perf_counter()
-    target: Any = destination or dlt.destinations.duckdb(credentials=str(Path(output)))
+    destination, output = order.destination, Path(order.output)
+    target: Any = destination or dlt.destinations.duckdb(credentials=str(output))
     with (
-        item_bars(enabled=show_progress()) as bars,
+        item_bars(enabled=progress) as bars,
         tempfile.TemporaryDirectory(prefix="modellab-sync-") as workdir,
-        _removed_on_failure(None if destination else Path(output)),
+        _removed_on_failure(None if destination else output),
         _translated_errors(),
     ):
         tasks: dict[str, Any] = {}
@@ -128,10 +143,12 @@ async def _sync(
 
         report = SyncReport(on_page=on_page)
         source = modellab_source(
-            project_ids,
-            full_refresh=full,
-            reconcile=reconcile,
-            base_url=settings.base_url,
+            order.project_ids,
+            full_refresh=order.full,
+            reconcile=order.reconcile,
+            api_key=api_key,
+            app_key=app_key,
+            base_url=base_url,
             report=report,
         )
         pipeline = dlt.pipeline(
@@ -144,7 +161,7 @@ async def _sync(
         before = _row_counts(pipeline)
         pipeline.run(source)
         after = _row_counts(pipeline)
-    click.echo(_summary(report, before, after, time.perf_counter() - started))
+    return _summary(report, before, after, time.perf_counter() - started)
 
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:

@@ -12,11 +12,12 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 import pytest
 from click.testing import CliRunner, Result
@@ -27,6 +28,10 @@ from modellab_async.testing import FakeModelLab, Fault, FaultPlan, Latency
 STARTUP_TIMEOUT = 30
 
 T = TypeVar("T")
+
+
+#: How to run a coroutine on the loop of each server `threaded` serves.
+_LOOPS: WeakKeyDictionary[object, Callable[[Any], Any]] = WeakKeyDictionary()
 
 
 @contextmanager
@@ -41,6 +46,7 @@ def threaded(server: AbstractAsyncContextManager[T]) -> Iterator[T]:
         return future.result(timeout=STARTUP_TIMEOUT)
 
     entered: T = call(server.__aenter__())
+    _LOOPS[entered] = call
     try:
         yield entered
     finally:
@@ -48,6 +54,12 @@ def threaded(server: AbstractAsyncContextManager[T]) -> Iterator[T]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=STARTUP_TIMEOUT)
         loop.close()
+
+
+def on_its_loop(server: object, coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` on the loop of a server `threaded` serves (to change a fake's data)."""
+    result: T = _LOOPS[server](coroutine)
+    return result
 
 
 @contextmanager
