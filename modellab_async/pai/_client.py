@@ -75,7 +75,8 @@ class PAIClient(BaseClient):
     """An asyncio client for Alibaba Cloud PAI runs and experiments (AIWorkspace 2021-02-04).
 
     Every request is signed with Alibaba Cloud's V3 signature (ACS3-HMAC-SHA256).
-    Retries, the rate-limit gate, timeouts and errors work as in `ModelLabClient`.
+    Retries, the rate-limit gate, timeouts and errors work as in `ModelLabClient`,
+    and the keyword-only arguments are `ModelLabClient`'s.
 
     Example:
         >>> async with PAIClient(region="cn-hangzhou") as pai:  # keys from the environment
@@ -83,8 +84,9 @@ class PAIClient(BaseClient):
         ...         print(run.run_id, run.name)
 
     Args:
-        access_key_id, access_key_secret: the AccessKey pair; default to
-            `$ALIBABA_CLOUD_ACCESS_KEY_ID` and `$ALIBABA_CLOUD_ACCESS_KEY_SECRET`.
+        access_key_id: the AccessKey id; defaults to `$ALIBABA_CLOUD_ACCESS_KEY_ID`.
+        access_key_secret: the AccessKey secret; defaults to
+            `$ALIBABA_CLOUD_ACCESS_KEY_SECRET`.
         security_token: an STS token for temporary credentials; defaults to
             `$ALIBABA_CLOUD_SECURITY_TOKEN` when set.
         region: the region id (such as cn-hangzhou), as in
@@ -92,7 +94,6 @@ class PAIClient(BaseClient):
         endpoint: an origin overriding the region's (a proxy, a local fake); defaults
             to `$ALIBABA_CLOUD_PAI_ENDPOINT`, which also overrides `region`, as
             `AWS_ENDPOINT_URL` does in boto3.
-        The other arguments are `ModelLabClient`'s.
     """
 
     def __init__(
