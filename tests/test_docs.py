@@ -236,3 +236,11 @@ def test_the_fence_reader_finds_indented_blocks_and_their_lines(tmp_path: Path) 
         Block("python", 10, "y = x\n"),
         Block("text", 14, "out\n"),
     ]
+
+
+def test_the_readmes_links_reach_files_of_the_repository() -> None:
+    # mkdocs checks the links of docs/; the README lives outside it, as the front door.
+    targets = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", (ROOT / "README.md").read_text())
+    relative = [target for target in targets if "://" not in target]
+    assert relative, "the README links into the docs"
+    assert [target for target in relative if not (ROOT / target).is_file()] == []
