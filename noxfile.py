@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "fidelity"]
+nox.options.sessions = ["tests", "lint", "typecheck", "fidelity", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -37,6 +37,15 @@ def fidelity(session: nox.Session) -> None:
     """The fake server checked by tools no one here wrote: datadog-api-client and schemathesis."""
     install(session, "fidelity", package=".")
     session.run("pytest", "-m", "fidelity", "tests/fidelity", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, built strictly: a broken link or a missing reference fails it."""
+    # mkdocstrings reads the docstrings from the source; the package need not be installed.
+    install(session, "docs", package=None)
+    # NO_MKDOCS_2_WARNING: mkdocs-material's banner about MkDocs 2, printed on every build.
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session

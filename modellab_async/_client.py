@@ -38,8 +38,8 @@ class ModelLabClient(BaseClient):
     Args:
         api_key: the Datadog API key; defaults to `$DD_API_KEY`.
         app_key: the Datadog application key; defaults to `$DD_APP_KEY`.
-        site: a Datadog site such as `datadoghq.eu`; defaults to `$DD_SITE`, then
-            `datadoghq.com`.
+        site: a Datadog site such as `datadoghq.eu`. Without `site` or `base_url`,
+            the origin is `$MODELLAB_BASE_URL`, else `$DD_SITE`'s, else `datadoghq.com`'s.
         base_url: an origin overriding the site (a proxy, a local fake server);
             a path in it is kept as a prefix.
         session: an `aiohttp.ClientSession` to use instead of opening one; the client

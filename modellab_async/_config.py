@@ -15,6 +15,7 @@ from .errors import ConfigurationError
 __all__ = [
     "API_KEY_ENV",
     "APP_KEY_ENV",
+    "BASE_URL_ENV",
     "SITES",
     "SITE_ENV",
     "ClientConfig",
@@ -43,6 +44,8 @@ SITES: Mapping[str, str] = {
 API_KEY_ENV = "DD_API_KEY"
 APP_KEY_ENV = "DD_APP_KEY"
 SITE_ENV = "DD_SITE"
+#: An origin overriding `DD_SITE` (a proxy, a local fake), as `base_url` does.
+BASE_URL_ENV = "MODELLAB_BASE_URL"
 #: Anything but printable ASCII without the space, which no key contains.
 _NOT_IN_A_KEY = re.compile(r"[^!-~]")
 
@@ -202,12 +205,23 @@ def resolve_config(
     allow_insecure_http: bool,
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
-    """Resolve arguments, then `DD_API_KEY`/`DD_APP_KEY`/`DD_SITE`, then defaults."""
+    """Resolve arguments, then the environment, then defaults.
+
+    The origin is the first of: `base_url`, `site`, `$MODELLAB_BASE_URL`,
+    `$DD_SITE`, datadoghq.com. The keys are `api_key` and `app_key`, else
+    `$DD_API_KEY` and `$DD_APP_KEY`.
+    """
     env = os.environ if environ is None else environ
     if base_url is not None:
         origin = parse_base_url(base_url, allow_insecure_http=allow_insecure_http)
+    elif site:
+        origin = site_origin(site)
+    elif env_base_url := env.get(BASE_URL_ENV):
+        origin = parse_base_url(
+            env_base_url, allow_insecure_http=allow_insecure_http, name=BASE_URL_ENV
+        )
     else:
-        origin = site_origin(site or env.get(SITE_ENV) or "datadoghq.com")
+        origin = site_origin(env.get(SITE_ENV) or "datadoghq.com")
     return ClientConfig(
         api_key=_key(api_key, API_KEY_ENV, "API key", env),
         app_key=_key(app_key, APP_KEY_ENV, "application key", env),

@@ -27,6 +27,8 @@ __all__ = ["PAIClient"]
 ACCESS_KEY_ID_ENV = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ACCESS_KEY_SECRET_ENV = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"  # a variable's name
 SECURITY_TOKEN_ENV = "ALIBABA_CLOUD_SECURITY_TOKEN"
+#: An origin overriding the region's (a proxy, a local fake), as `endpoint` does.
+ENDPOINT_ENV = "ALIBABA_CLOUD_PAI_ENDPOINT"
 #: A region id as in `cn-hangzhou`, `ap-southeast-1` or `cn-shanghai-finance-1`.
 _REGION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -58,11 +60,25 @@ def _region_origin(region: str | None) -> str:
     return f"https://aiworkspace.{region}.aliyuncs.com"
 
 
+def _origin(region: str | None, endpoint: str | URL | None, allow_insecure_http: bool) -> URL:
+    """Return `endpoint`, else `$ALIBABA_CLOUD_PAI_ENDPOINT`, else the region's origin."""
+    if endpoint is not None:
+        return parse_base_url(endpoint, allow_insecure_http=allow_insecure_http, name="endpoint")
+    if from_environment := os.environ.get(ENDPOINT_ENV):
+        return parse_base_url(
+            from_environment, allow_insecure_http=allow_insecure_http, name=ENDPOINT_ENV
+        )
+    return parse_base_url(
+        _region_origin(region), allow_insecure_http=allow_insecure_http, name="endpoint"
+    )
+
+
 class PAIClient(BaseClient):
     """An asyncio client for Alibaba Cloud PAI runs and experiments (AIWorkspace 2021-02-04).
 
     Every request is signed with Alibaba Cloud's V3 signature (ACS3-HMAC-SHA256).
-    Retries, the rate-limit gate, timeouts and errors work as in `ModelLabClient`.
+    Retries, the rate-limit gate, timeouts and errors work as in `ModelLabClient`,
+    and the keyword-only arguments are `ModelLabClient`'s.
 
     Example:
         >>> async with PAIClient(region="cn-hangzhou") as pai:  # keys from the environment
@@ -70,14 +86,16 @@ class PAIClient(BaseClient):
         ...         print(run.run_id, run.name)
 
     Args:
-        access_key_id, access_key_secret: the AccessKey pair; default to
-            `$ALIBABA_CLOUD_ACCESS_KEY_ID` and `$ALIBABA_CLOUD_ACCESS_KEY_SECRET`.
+        access_key_id: the AccessKey id; defaults to `$ALIBABA_CLOUD_ACCESS_KEY_ID`.
+        access_key_secret: the AccessKey secret; defaults to
+            `$ALIBABA_CLOUD_ACCESS_KEY_SECRET`.
         security_token: an STS token for temporary credentials; defaults to
             `$ALIBABA_CLOUD_SECURITY_TOKEN` when set.
         region: the region id (such as cn-hangzhou), as in
             `https://aiworkspace.<region>.aliyuncs.com`.
-        endpoint: an origin overriding the region's (a proxy, a local fake).
-        The other arguments are `ModelLabClient`'s.
+        endpoint: an origin overriding the region's (a proxy, a local fake); defaults
+            to `$ALIBABA_CLOUD_PAI_ENDPOINT`, which also overrides `region`, as
+            `AWS_ENDPOINT_URL` does in boto3.
     """
 
     def __init__(
@@ -100,11 +118,7 @@ class PAIClient(BaseClient):
         signer: Signer | None = None,
     ) -> None:
         try:
-            origin = parse_base_url(
-                _region_origin(region) if endpoint is None else endpoint,
-                allow_insecure_http=allow_insecure_http,
-                name="endpoint",
-            )
+            origin = _origin(region, endpoint, allow_insecure_http)
             if signer is None:
                 credentials = Credentials(
                     _credential(access_key_id, ACCESS_KEY_ID_ENV, "AccessKey id"),

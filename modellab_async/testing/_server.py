@@ -50,19 +50,23 @@ class FakeModelLab(LoopbackServer):
     the event loop the fake serves on.
 
     Args:
-        runs, projects, seed: the size and seed of the generated dataset.
+        runs: the number of runs of the generated dataset.
+        projects: the number of projects of the generated dataset.
+        seed: seeds the generated dataset and everything random the fake does.
         dataset: serve this dataset instead of generating one.
         page_base: the number of the first page: 0 as the service answers in
             May 2026, or 1 as its documentation says.
         link_host: the origin written in pagination links (e.g.
             "https://api.datadoghq.com", as behind a proxy); by default the
             origin the request was sent to.
-        api_key, app_keys: the accepted keys; pins and stars belong to the
+        api_key: the accepted API key.
+        app_keys: the accepted application keys; pins and stars belong to the
             application key that made them.
         rate_limit: limit requests per API key (off by default).
         faults: the fault plan, or faults for a plan seeded by `seed`. It stays
             mutable through `fake.faults`, which a new plan may also replace.
-        host, port: where to listen; port 0 picks a free port.
+        host: the address to listen on.
+        port: the port to listen on; 0 picks a free port.
         ssl: serve HTTPS with this server-side context (its certificate and key,
             e.g. from the `trustme` package); `url` then starts with https://, and
             the client needs `ssl=` a context that trusts the certificate's CA.

@@ -150,6 +150,36 @@ def test_credentials_and_region_come_from_arguments_or_the_environment(
         PAIClient(endpoint="http://pai.internal")
 
 
+async def test_the_endpoint_variable_overrides_the_region_and_reaches_its_server(
+    fake: FakePAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_PAI_ENDPOINT", fake.url)
+    credentials = fake.credentials
+    async with PAIClient(
+        credentials.access_key_id, credentials.access_key_secret, region="cn-hangzhou"
+    ) as pai:
+        runs = await pai.runs.list(page_size=100).collect()
+    assert runs
+    assert {(r.action, r.status) for r in fake.requests} == {("ListRuns", 200)}
+
+
+def test_an_endpoint_argument_wins_over_the_endpoint_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_PAI_ENDPOINT", "http://127.0.0.1:8127")
+    assert str(PAIClient("id", "secret").base_url) == "http://127.0.0.1:8127"
+    client = PAIClient("id", "secret", endpoint="https://pai-proxy.internal/pai")
+    assert str(client.base_url) == "https://pai-proxy.internal/pai"
+    monkeypatch.setenv("ALIBABA_CLOUD_PAI_ENDPOINT", "http://pai.internal")
+    with pytest.raises(ConfigurationError, match="allow_insecure_http"):
+        PAIClient("id", "secret", region="cn-hangzhou")
+    monkeypatch.setenv("ALIBABA_CLOUD_PAI_ENDPOINT", "pai.internal")
+    with pytest.raises(
+        ConfigurationError, match=r"^ALIBABA_CLOUD_PAI_ENDPOINT must be an absolute"
+    ):
+        PAIClient("id", "secret")
+
+
 @pytest.mark.parametrize(
     "region",
     ["cn-hangzhou", "ap-southeast-1", "cn-shanghai-finance-1", "us-east-1", "eu-central-1"],

@@ -223,3 +223,40 @@ def test_no_base_url_error_quotes_the_url(url: str, found: str) -> None:
         parse_base_url(url, allow_insecure_http=False)
     assert "hunter2" not in str(caught.value)
     assert caught.value.__suppress_context__ or caught.value.__context__ is None
+
+
+def test_modellab_base_url_from_the_environment_wins_over_dd_site() -> None:
+    environ = {**ENV, "MODELLAB_BASE_URL": "http://127.0.0.1:8126/", "DD_SITE": "datadoghq.eu"}
+    assert resolve(environ).base_url == URL("http://127.0.0.1:8126")
+
+
+@pytest.mark.parametrize(
+    ("given", "origin"),
+    [
+        ({"base_url": "https://proxy.internal/dd"}, "https://proxy.internal/dd"),
+        ({"site": "us5.datadoghq.com"}, "https://api.us5.datadoghq.com"),
+    ],
+)
+def test_arguments_win_over_modellab_base_url(given: dict[str, str], origin: str) -> None:
+    environ = {**ENV, "MODELLAB_BASE_URL": "http://127.0.0.1:8126"}
+    assert resolve(environ, **given).base_url == URL(origin)
+
+
+def test_modellab_base_url_follows_base_urls_rules_and_names_itself() -> None:
+    environ = {**ENV, "MODELLAB_BASE_URL": "http://models.internal"}
+    with pytest.raises(ConfigurationError, match="refusing to send keys over plain http"):
+        resolve(environ)
+    assert resolve(environ, allow_insecure_http=True).base_url == URL("http://models.internal")
+    with pytest.raises(ConfigurationError, match=r"^MODELLAB_BASE_URL must be an absolute"):
+        resolve({**ENV, "MODELLAB_BASE_URL": "models.internal"})
+
+
+def test_an_empty_modellab_base_url_counts_as_unset() -> None:
+    environ = {**ENV, "MODELLAB_BASE_URL": "", "DD_SITE": "datadoghq.eu"}
+    assert resolve(environ).base_url == URL("https://api.datadoghq.eu")
+
+
+def test_the_client_reaches_modellab_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELLAB_BASE_URL", "http://127.0.0.1:8126/prefix")
+    client = ModelLabClient(api_key="a", app_key="b")
+    assert client.base_url == URL("http://127.0.0.1:8126/prefix")

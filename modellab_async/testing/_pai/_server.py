@@ -32,14 +32,19 @@ class FakePAI(LoopbackServer):
             assert [r.action for r in fake.requests] == ["ListRuns", ...]
 
     Args:
-        runs, experiments, seed: the size and seed of the generated dataset.
+        runs: the number of runs of the generated dataset.
+        experiments: the number of experiments of the generated dataset.
+        seed: seeds the generated dataset and everything random the fake does.
         dataset: serve this dataset instead of generating one.
-        access_key_id, access_key_secret, security_token: the one accepted account.
+        access_key_id: the AccessKey id of the one accepted account.
+        access_key_secret: its AccessKey secret.
+        security_token: its STS token, required in requests when set.
         faults: the fault plan (shared with `FakeModelLab`); mutable through `fake.faults`,
             which a new plan may also replace.
         quirks: how page tokens misbehave; mutable through `fake.quirks`.
         clock: the server's time, against which `x-acs-date` is checked.
-        host, port: where to listen; port 0 picks a free port.
+        host: the address to listen on.
+        port: the port to listen on; 0 picks a free port.
     """
 
     def __init__(
