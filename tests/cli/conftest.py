@@ -17,7 +17,6 @@ from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 import pytest
 from click.testing import CliRunner, Result
@@ -30,8 +29,8 @@ STARTUP_TIMEOUT = 30
 T = TypeVar("T")
 
 
-#: How to run a coroutine on the loop of each server `threaded` serves.
-_LOOPS: WeakKeyDictionary[object, Callable[[Any], Any]] = WeakKeyDictionary()
+#: How to run a coroutine on the loop of each server `threaded` serves, by the server's id.
+_LOOPS: dict[int, Callable[[Any], Any]] = {}
 
 
 @contextmanager
@@ -46,10 +45,11 @@ def threaded(server: AbstractAsyncContextManager[T]) -> Iterator[T]:
         return future.result(timeout=STARTUP_TIMEOUT)
 
     entered: T = call(server.__aenter__())
-    _LOOPS[entered] = call
+    _LOOPS[id(entered)] = call
     try:
         yield entered
     finally:
+        del _LOOPS[id(entered)]
         call(server.__aexit__(None, None, None))
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=STARTUP_TIMEOUT)
@@ -58,7 +58,7 @@ def threaded(server: AbstractAsyncContextManager[T]) -> Iterator[T]:
 
 def on_its_loop(server: object, coroutine: Coroutine[Any, Any, T]) -> T:
     """Run `coroutine` on the loop of a server `threaded` serves (to change a fake's data)."""
-    result: T = _LOOPS[server](coroutine)
+    result: T = _LOOPS[id(server)](coroutine)
     return result
 
 
