@@ -12,6 +12,16 @@ from ._config import SITES
 from ._engine._bulk import Result
 from ._engine._checkpoint import Checkpoint, ListingStats
 from ._engine._paginator import BasePaginator
+from ._hooks import (
+    Hooks,
+    ListingProgress,
+    Operation,
+    OperationScope,
+    RequestSent,
+    ResponseReceived,
+    RetryScheduled,
+    Throttled,
+)
 from ._retry import RetryPolicy
 from ._throttle import ClientStats
 from ._transport import ResponseStream, Transport
@@ -61,11 +71,15 @@ __all__ = [
     "FacetKeys",
     "FacetType",
     "FacetValues",
+    "Hooks",
+    "ListingProgress",
     "ListingStats",
     "MalformedBodyError",
     "ModelLabClient",
     "ModelLabError",
     "NotFoundError",
+    "Operation",
+    "OperationScope",
     "Page",
     "PaginationError",
     "Paginator",
@@ -73,14 +87,18 @@ __all__ = [
     "Project",
     "ProjectArtifacts",
     "RateLimitError",
+    "RequestSent",
     "RequestTimeoutError",
+    "ResponseReceived",
     "ResponseStream",
     "Result",
     "RetryPolicy",
+    "RetryScheduled",
     "Run",
     "RunArtifacts",
     "RunStatus",
     "ServerError",
+    "Throttled",
     "Transport",
     "TransportError",
     "UnsafeRedirectError",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from yarl import URL
 
 from ._config import resolve_config
+from ._hooks import Hooks
 from ._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
 from ._retry import RetryPolicy
 from ._transport import Transport, choose_transport
@@ -50,6 +51,9 @@ class ModelLabClient(BaseClient):
         transport: send requests through this `Transport` instead of aiohttp
             (`session` and `timeout` then do not apply, and passing them is an error);
             see `modellab_async.testing.MockTransport`.
+        hooks: callables told of each request, response, retry and wait on the
+            rate limit, and of each operation to trace (see `Hooks`, and
+            `modellab_async.otel` for OpenTelemetry spans).
     """
 
     def __init__(  # noqa: PLR0917  # the documented contract takes these positionally
@@ -66,6 +70,7 @@ class ModelLabClient(BaseClient):
         allow_insecure_http: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         transport: Transport | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         try:
             config = resolve_config(
@@ -87,6 +92,7 @@ class ModelLabClient(BaseClient):
             retries=retries,
             max_concurrency=max_concurrency,
             max_body_size=max_body_size,
+            hooks=hooks,
         )
         self.projects = Projects(self)
         """Projects: list, get, star, unstar, facets and artifacts."""

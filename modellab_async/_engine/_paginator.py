@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import copy
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from typing import Any, Generic, TypeVar
+from dataclasses import replace
+from typing import Any, Generic, Self, TypeVar
 
+from .._hooks import ListingProgress
 from ..errors import ModelLabError
 from ._checkpoint import Checkpoint, ListingStats
 from ._listing import Listing, ListingClient
@@ -55,6 +58,24 @@ class BasePaginator(Generic[PageT, ItemT]):
     def stats(self) -> ListingStats:
         """What the latest iteration saw: pages, items, duplicates skipped, drift."""
         return self._latest.stats if self._latest is not None else ListingStats()
+
+    def with_progress(self, callback: Callable[[ListingProgress], object] | None) -> Self:
+        """Return the same listing, telling `callback` how far each iteration has got.
+
+        `callback` receives a `ListingProgress` (items handed over, the listing's
+        total when its pages say it, pages received) as each page is handed
+        over; what it raises is logged, not propagated. `None` removes it.
+
+        Example:
+            >>> def show(progress: ListingProgress) -> None:
+            ...     print(f"{progress.items} of {progress.total or '?'} runs")
+            >>> runs = await client.runs.list(project_id=3).with_progress(show).collect()
+        """
+        options = replace(self._listing.options, progress=callback)
+        derived = copy.copy(self)
+        derived._listing = replace(self._listing, options=options)
+        derived._latest = None
+        return derived
 
     def _walk(self) -> Walk[PageT, ItemT]:
         walk = self._latest = Walk(self._client, self._listing)

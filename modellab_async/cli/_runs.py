@@ -36,7 +36,7 @@ async def list_runs(
     """
     out = Output.resolve(fmt, output)
     listing = client.runs.list(**options)
-    await emit_listing(listing, RUN_LIST, out, description="runs", limit=options["limit"])
+    await emit_listing(listing, RUN_LIST, out, description="runs")
 
 
 @runs.command("get")

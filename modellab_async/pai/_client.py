@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from yarl import URL
 
 from .._config import check_key, parse_base_url
+from .._hooks import Hooks
 from .._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
 from .._retry import RetryPolicy
 from .._transport import Transport, choose_transport
@@ -94,6 +95,7 @@ class PAIClient(BaseClient):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         transport: Transport | None = None,
         signer: Signer | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         try:
             origin = parse_base_url(
@@ -120,6 +122,7 @@ class PAIClient(BaseClient):
             retries=retries,
             max_concurrency=max_concurrency,
             max_body_size=max_body_size,
+            hooks=hooks,
         )
         self.runs = PAIRuns(self)
         """Runs: list (token pages), get, and their metrics."""
