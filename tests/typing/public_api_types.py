@@ -11,6 +11,8 @@ import msgspec
 from modellab_async import (
     FacetKeys,
     FacetValues,
+    Hooks,
+    ListingProgress,
     ModelLabClient,
     Page,
     Paginator,
@@ -63,3 +65,13 @@ async def check(client: ModelLabClient) -> None:
     assert_type(await client.artifacts.read(1, "a"), bytes)
     assert_type(client.artifacts.stream(1, "a"), AsyncGenerator[bytes, None])
     assert_type(await client.artifacts.download(1, "a", Path()), Path)
+
+
+def show(progress: ListingProgress) -> None:
+    assert_type(progress.items, int)
+    assert_type(progress.total, int | None)
+
+
+def check_hooks(delays: list[float]) -> None:
+    client = ModelLabClient(hooks=Hooks(on_retry=lambda event: delays.append(event.delay)))
+    assert_type(client.runs.list().with_progress(show), Paginator[Page[Run], Run])
