@@ -258,3 +258,33 @@ async def test_the_pai_client_takes_the_same_hooks() -> None:
     assert isinstance(sent, RequestSent)
     assert sent.path.endswith("/runs/run-1")
     assert recorder.operations == [("request", None, "NotFoundError")]
+
+
+class StuckScope:
+    @contextmanager
+    def activate(self) -> Iterator[None]:
+        yield
+        raise RuntimeError("cannot deactivate")
+
+    def end(self, error: BaseException | None) -> None:
+        pass
+
+
+def refuse(operation: Operation) -> StuckScope:
+    if operation.kind == "retry_wait":
+        raise RuntimeError("no tracing for waits")
+    return StuckScope()
+
+
+async def test_a_scope_that_cannot_start_or_close_is_logged_and_the_get_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="modellab_async"):
+        async with connect(
+            Scripted([UNAVAILABLE, RUN]), hooks=Hooks(on_operation=refuse)
+        ) as client:
+            assert (await client.runs.get(1)).id == "1"
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == [
+        "a hook raised on retry_wait; the client carries on",
+        f"a hook's scope failed to deactivate (request GET {API}/runs/1); the client carries on",
+    ]

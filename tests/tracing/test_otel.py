@@ -16,6 +16,9 @@ from opentelemetry.trace import StatusCode
 
 from modellab_async import ModelLabClient, NotFoundError, RetryPolicy, otel
 from modellab_async.testing import ArtifactFile, FakeModelLab, Fault, ServerError
+from tests.scripted import run_resource
+from tests.unit.mock_service import Scripted, json_answer
+from tests.unit.mock_service import connect as mock_client
 
 pytestmark = pytest.mark.anyio
 
@@ -150,6 +153,21 @@ async def test_a_listing_left_early_ends_its_spans_without_error(
     assert named(list(spans), "modellab.page")  # the first page, and those fetched ahead
     assert all(span.status.status_code is StatusCode.UNSET for span in spans)
     assert listing.end_time is not None
+
+
+async def test_a_429_counts_as_a_retry_and_as_time_throttled(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    too_many = json_answer({"errors": ["slow down"]}, 429, {"Retry-After": "0.02"})
+    script = Scripted([too_many, json_answer({"data": run_resource(1)})])
+    async with mock_client(script, hooks=otel.hooks(provider)) as client:
+        await client.runs.get(1)
+        throttled = client.stats.throttled_seconds
+    wait, request = exporter.get_finished_spans()
+    assert (wait.name, request.name) == ("modellab.retry_wait", "modellab.request")
+    assert attributes(request)["modellab.retries"] == 1
+    assert attributes(request)["modellab.throttled_seconds"] == throttled >= 0.02
+    assert attributes(request)["http.response.status_code"] == 200
 
 
 def test_importing_the_package_does_not_import_opentelemetry() -> None:
