@@ -271,7 +271,7 @@ class BaseClient:
         `operation` is what hooks are told it is (a page of a listing); by default, a request.
         """
         hooks = self._hooks
-        if hooks is None:
+        if hooks is None:  # the common case: not even a null context manager
             return await self._tries(request, parse, meter)
         with hooks.traced(operation or operation_of("request", request)):
             return await self._tries(request, parse, meter)
