@@ -259,22 +259,22 @@ class BaseClient:
             await anyio.sleep(delay)
         return delay
 
-    async def _fetch(
+    def _fetch(
         self,
         request: Request,
         parse: Callable[[Response], T],
         meter: Traffic | None = None,
         operation: Operation | None = None,
-    ) -> T:
+    ) -> Awaitable[T]:
         """Send `request` and parse its whole answer, retrying as the policy allows.
 
         `operation` is what hooks are told it is (a page of a listing); by default, a request.
         """
+        tries = self._tries(request, parse, meter)
         hooks = self._hooks
-        if hooks is None:  # the common case: not even a null context manager
-            return await self._tries(request, parse, meter)
-        with hooks.traced(operation or operation_of("request", request)):
-            return await self._tries(request, parse, meter)
+        if hooks is None:  # the common case: no coroutine more, no context manager
+            return tries
+        return _within(hooks.traced(operation or operation_of("request", request)), tries)
 
     async def _tries(
         self, request: Request, parse: Callable[[Response], T], meter: Traffic | None
@@ -370,6 +370,11 @@ class BaseClient:
                         failures += 1
                     else:
                         return
+
+
+async def _within(scope: AbstractContextManager[None], work: Awaitable[T]) -> T:
+    with scope:
+        return await work
 
 
 def _whole(response: Response) -> Response:
