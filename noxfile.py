@@ -10,8 +10,8 @@ nox.options.reuse_existing_virtualenvs = True
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 
-#: The package with every optional extra, so the CLI, DataFrames and dlt are tested too.
-EVERYTHING = ".[cli,arrow,polars,pandas,dlt]"
+#: The package with every optional extra, so the CLI, DataFrames, dlt and tracing are tested too.
+EVERYTHING = ".[cli,arrow,polars,pandas,dlt,otel]"
 
 
 def install(session: nox.Session, *groups: str, package: str | None = EVERYTHING) -> None:

@@ -14,6 +14,16 @@ from ._config import SITES
 from ._engine._bulk import Result
 from ._engine._checkpoint import Checkpoint, ListingStats
 from ._engine._paginator import BasePaginator
+from ._hooks import (
+    Hooks,
+    ListingProgress,
+    Operation,
+    OperationScope,
+    RequestSent,
+    ResponseReceived,
+    RetryScheduled,
+    Throttled,
+)
 from ._retry import RetryPolicy
 from ._throttle import ClientStats
 from ._transport import ResponseStream, Transport
@@ -68,11 +78,15 @@ __all__ = [
     "FacetKeys",
     "FacetType",
     "FacetValues",
+    "Hooks",
+    "ListingProgress",
     "ListingStats",
     "MalformedBodyError",
     "ModelLabClient",
     "ModelLabError",
     "NotFoundError",
+    "Operation",
+    "OperationScope",
     "Page",
     "PaginationError",
     "Paginator",
@@ -80,14 +94,18 @@ __all__ = [
     "Project",
     "ProjectArtifacts",
     "RateLimitError",
+    "RequestSent",
     "RequestTimeoutError",
+    "ResponseReceived",
     "ResponseStream",
     "Result",
     "RetryPolicy",
+    "RetryScheduled",
     "Run",
     "RunArtifacts",
     "RunStatus",
     "ServerError",
+    "Throttled",
     "Transport",
     "TransportError",
     "UnsafeRedirectError",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from yarl import URL
 
 from ._config import resolve_config
+from ._hooks import Hooks
 from ._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
 from ._retry import RetryPolicy
 from ._transport import Transport, choose_transport
@@ -62,6 +63,9 @@ class ModelLabClient(BaseClient):
             `ssl.create_default_context(cafile="corp-ca.pem")`), or `"system"` for the
             operating system's trust store (the `truststore` extra). By default
             Python's CA bundle, or the one `SSL_CERT_FILE` names.
+        hooks: callables told of each request, response, retry and wait on the
+            rate limit, and of each operation to trace (see `Hooks`, and
+            `modellab_async.otel` for OpenTelemetry spans).
     """
 
     def __init__(  # noqa: PLR0917  # the documented contract takes these positionally
@@ -80,6 +84,7 @@ class ModelLabClient(BaseClient):
         transport: Transport | None = None,
         proxy: str | URL | None = None,
         ssl: SSLContext | Literal["system"] | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         try:
             config = resolve_config(
@@ -102,6 +107,7 @@ class ModelLabClient(BaseClient):
             retries=retries,
             max_concurrency=max_concurrency,
             max_body_size=max_body_size,
+            hooks=hooks,
         )
         self.projects = Projects(self)
         """Projects: list, get, star, unstar, facets and artifacts."""

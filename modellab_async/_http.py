@@ -12,7 +12,7 @@ import itertools
 import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
@@ -24,6 +24,7 @@ from yarl import URL
 from ._config import SecretHeaders
 from ._content import Content
 from ._engine._tasks import Job, TaskHost, settle
+from ._hooks import Dispatch, Hooks, Operation, operation_of
 from ._params import positive
 from ._protocol import REDIRECT_STATUSES, Request, Response, decode, redirect_target
 from ._retry import RetryPolicy, lost_answer
@@ -86,6 +87,7 @@ class BaseClient:
         retries: int | RetryPolicy,
         max_concurrency: int,
         max_body_size: int,
+        hooks: Hooks | None = None,
     ) -> None:
         self._dialect = dialect
         self._transport = transport
@@ -100,6 +102,8 @@ class BaseClient:
         # The ends content jobs send into: closing them wakes the readers of jobs cancelled early.
         self._content_senders: set[MemoryObjectSendStream[bytes]] = set()
         self._closed = False
+        #: The caller's hooks; `None` keeps every request free of them.
+        self._hooks = None if hooks is None else Dispatch(hooks)
 
     @property
     def stats(self) -> ClientStats:
@@ -172,6 +176,11 @@ class BaseClient:
                 f"this {name} belongs to another event loop; create one client per loop"
             )
 
+    def _traced(self, operation: Callable[[], Operation]) -> AbstractContextManager[None]:
+        """Return a context manager tracing a block as `operation()`, if a hook traces."""
+        hooks = self._hooks
+        return nullcontext() if hooks is None else hooks.traced(operation())
+
     def _spawn(self, job: Job[T], call: Callable[[], Awaitable[T]]) -> Job[T]:
         """Run `call` in the background as `job`; closing the client cancels it."""
         self._check_open()
@@ -185,14 +194,17 @@ class BaseClient:
         *,
         stream: bool = False,
         offset: int = 0,
+        attempt: int = 1,
     ) -> AsyncIterator[ResponseStream]:
         """Try `request` once: pass the gate, follow same-origin redirects, raise on errors.
 
         `meter` counts the request too (a walk's traffic); `stream` asks for a
         file's content (see `Transport.open`); `offset` asks for its bytes from
-        there on, with a `Range` header.
+        there on, with a `Range` header; `attempt` numbers the try, for hooks.
         """
         self._check_open()
+        hooks = self._hooks
+        on_wait = None if hooks is None else partial(hooks.throttled, request)
         transport = self._transport
         url, headers = self._dialect.prepare(request)
         if offset:
@@ -200,23 +212,23 @@ class BaseClient:
         # Other requests leave `stream` out: transports written before it still serve them.
         open_response = partial(transport.open, stream=True) if stream else transport.open
         for _ in range(MAX_REDIRECTS + 1):
-            async with (
-                self._throttle.slot(meter),
-                open_response(request.method, url, headers) as response,
-            ):
-                self._throttle.observe(response.status, response.headers)
-                logger.debug("%s: HTTP %d", request.describe(), response.status)
-                if response.status in REDIRECT_STATUSES:
-                    location = response.headers.get("Location")
-                    url = redirect_target(url, location, self._dialect.origin)
-                    continue
-                if response.status >= 300:  # an error, or a 3xx that is no redirect
-                    body = await _read_head(response, self._max_body_size)
-                    raise self._dialect.error(
-                        request, Response(response.status, response.headers, body)
-                    )
-                yield response
-                return
+            async with self._throttle.slot(meter, on_wait):
+                sent = 0.0 if hooks is None else hooks.sent(request, attempt)
+                async with open_response(request.method, url, headers) as response:
+                    if hooks is not None:
+                        hooks.received(request, attempt, response.status, sent)
+                    self._throttle.observe(response.status, response.headers)
+                    logger.debug("%s: HTTP %d", request.describe(), response.status)
+                    if response.status in REDIRECT_STATUSES:
+                        location = response.headers.get("Location")
+                        url = redirect_target(url, location, self._dialect.origin)
+                        continue
+                    if response.status >= 300:  # an error, or a 3xx that is no redirect
+                        body = await _read_head(response, self._max_body_size)
+                        answer = Response(response.status, response.headers, body)
+                        raise self._dialect.error(request, answer)
+                    yield response
+                    return
         raise UnsafeRedirectError(f"{request.describe()}: more than {MAX_REDIRECTS} redirects")
 
     async def _pause_before_retry(
@@ -227,7 +239,10 @@ class BaseClient:
         waited: float,
         meter: Traffic | None = None,
     ) -> float:
-        """Wait before trying `request` again and return the wait, or re-raise `error`."""
+        """Wait before trying `request` again and return the wait, or re-raise `error`.
+
+        `attempt` counts the tries that failed before this one (0 after the first).
+        """
         delay = self._retry.delay(attempt, error, waited, self._rng)
         if delay is None:
             raise error
@@ -236,6 +251,9 @@ class BaseClient:
             self._throttle.stats.throttled_seconds += delay
             if meter is not None:
                 meter.throttled_seconds += delay
+        hooks = self._hooks
+        if hooks is not None:
+            hooks.retrying(request, attempt + 1, delay, error)
         logger.info(
             "%s failed (%s: %s); retry %d of %d in %.2f s",
             printable(request.describe()),
@@ -252,18 +270,37 @@ class BaseClient:
                 "error": error,
             },
         )
-        await anyio.sleep(delay)
+        with self._traced(
+            lambda: operation_of("retry_wait", request, attempt=attempt + 2, delay=delay)
+        ):
+            await anyio.sleep(delay)
         return delay
 
-    async def _fetch(
-        self, request: Request, parse: Callable[[Response], T], meter: Traffic | None = None
+    def _fetch(
+        self,
+        request: Request,
+        parse: Callable[[Response], T],
+        meter: Traffic | None = None,
+        operation: Operation | None = None,
+    ) -> Awaitable[T]:
+        """Send `request` and parse its whole answer, retrying as the policy allows.
+
+        `operation` is what hooks are told it is (a page of a listing); by default, a request.
+        """
+        tries = self._tries(request, parse, meter)
+        hooks = self._hooks
+        if hooks is None:  # the common case: no coroutine more, no context manager
+            return tries
+        return _within(hooks.traced(operation or operation_of("request", request)), tries)
+
+    async def _tries(
+        self, request: Request, parse: Callable[[Response], T], meter: Traffic | None
     ) -> T:
-        """Send `request` and parse its whole answer, retrying as the policy allows."""
         waited = 0.0
         answer_lost = False
         for attempt in itertools.count():
             try:
-                async with self._exchange(request, meter) as stream:
+                async with self._exchange(request, meter, attempt=attempt + 1) as stream:
                     body = await stream.read(self._max_body_size)
                     return parse(Response(stream.status, stream.headers, body))
             except ModelLabError as error:
@@ -277,11 +314,18 @@ class BaseClient:
         return await self._fetch(request, _whole)
 
     async def _call(
-        self, request: Request, decoder: msgspec.json.Decoder[T], meter: Traffic | None = None
+        self,
+        request: Request,
+        decoder: msgspec.json.Decoder[T],
+        meter: Traffic | None = None,
+        operation: Operation | None = None,
     ) -> T:
-        """Send `request` and decode its answer; `meter` counts it too (a walk's traffic)."""
+        """Send `request` and decode its answer; `meter` counts it too (a walk's traffic).
+
+        `operation` is what hooks are told it is (a page of a listing); by default, a request.
+        """
         return await self._fetch(
-            request, lambda response: decode(decoder, response.body, request), meter
+            request, lambda response: decode(decoder, response.body, request), meter, operation
         )
 
     async def _iter_body(
@@ -323,23 +367,31 @@ class BaseClient:
         content = Content(request, max_bytes)
         failures = 0
         waited = 0.0
-        async with sink:
-            while True:
-                delivered = content.delivered
-                try:
-                    async with self._exchange(request, stream=True, offset=delivered) as response:
-                        content.start(response.status, response.headers)
-                        async for chunk in response.iter_chunks():
-                            if fresh := content.take(chunk):
-                                await sink.send(fresh)
-                        content.finish()
-                except ModelLabError as error:
-                    if content.delivered > delivered:
-                        failures, waited = 0, 0.0
-                    waited += await self._pause_before_retry(request, failures, error, waited)
-                    failures += 1
-                else:
-                    return
+        with self._traced(lambda: operation_of("download", request)):
+            async with sink:
+                while True:
+                    delivered = content.delivered
+                    try:
+                        async with self._exchange(
+                            request, stream=True, offset=delivered, attempt=failures + 1
+                        ) as response:
+                            content.start(response.status, response.headers)
+                            async for chunk in response.iter_chunks():
+                                if fresh := content.take(chunk):
+                                    await sink.send(fresh)
+                            content.finish()
+                    except ModelLabError as error:
+                        if content.delivered > delivered:
+                            failures, waited = 0, 0.0
+                        waited += await self._pause_before_retry(request, failures, error, waited)
+                        failures += 1
+                    else:
+                        return
+
+
+async def _within(scope: AbstractContextManager[None], work: Awaitable[T]) -> T:
+    with scope:
+        return await work
 
 
 def _whole(response: Response) -> Response:

@@ -10,7 +10,7 @@ multiplicative decrease). Waiters leave the gate with jitter, not all at once.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -57,12 +57,15 @@ class Throttle:
         self._window_end = 0.0
         self._allowance: int | None = None
 
-    def slot(self, meter: Traffic | None = None) -> _Slot:
+    def slot(
+        self, meter: Traffic | None = None, on_wait: Callable[[float], object] | None = None
+    ) -> _Slot:
         """Return a context manager that waits at the gate, then holds one place in flight.
 
-        `meter`, if given, counts the request and its wait too (a walk's own traffic).
+        `meter`, if given, counts the request and its wait too (a walk's own traffic);
+        `on_wait`, if given, hears of each wait at the gate, in seconds.
         """
-        return _Slot(self, meter)
+        return _Slot(self, meter, on_wait)
 
     def _wait_until(self, now: float) -> float:
         if now < self._closed_until:
@@ -73,7 +76,9 @@ class Throttle:
             self._allowance = self.stats.budget = None  # a new window: unknown until told
         return 0.0
 
-    async def _pass_gate(self, meter: Traffic | None) -> None:
+    async def _pass_gate(
+        self, meter: Traffic | None, on_wait: Callable[[float], object] | None
+    ) -> None:
         if not self._closed_until and self._allowance is None:
             return  # the gate has never been shut: the common case, decided without a clock
         while (until := self._wait_until(now := anyio.current_time())) > 0:
@@ -81,6 +86,8 @@ class Throttle:
             self.stats.throttled_seconds += delay
             if meter is not None:
                 meter.throttled_seconds += delay
+            if on_wait is not None:
+                on_wait(delay)
             await anyio.sleep(delay)
         if self._allowance is not None:
             self._allowance -= 1
@@ -125,18 +132,21 @@ class Throttle:
 class _Slot:
     """One request's passage: through the gate, then one place among those in flight."""
 
-    __slots__ = ("_meter", "_throttle", "_token")
+    __slots__ = ("_meter", "_on_wait", "_throttle", "_token")
 
-    def __init__(self, throttle: Throttle, meter: Traffic | None) -> None:
+    def __init__(
+        self, throttle: Throttle, meter: Traffic | None, on_wait: Callable[[float], object] | None
+    ) -> None:
         self._throttle = throttle
         self._meter = meter
+        self._on_wait = on_wait
         # Borrowed on behalf of a token, not the task: a streamed body may be
         # finished by whichever task closes it.
         self._token = object()
 
     async def __aenter__(self) -> None:
         throttle = self._throttle
-        await throttle._pass_gate(self._meter)
+        await throttle._pass_gate(self._meter, self._on_wait)
         try:
             throttle._limiter.acquire_on_behalf_of_nowait(self._token)
         except anyio.WouldBlock:

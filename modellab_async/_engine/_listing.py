@@ -8,6 +8,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
+from .._hooks import Dispatch, ListingProgress, Operation
 from .._params import Query, non_negative, positive
 from .._protocol import Request
 from .._throttle import ClientStats
@@ -41,10 +42,21 @@ class ListingClient(Protocol):
     def stats(self) -> ClientStats:
         """The client's counters: what its rate limit and concurrency limit allow now."""
 
+    @property
+    def _hooks(self) -> Dispatch | None:
+        """The caller's hooks, which trace a walk; `None` if there are none."""
+
     async def _call(
-        self, request: Request, decoder: msgspec.json.Decoder[T], meter: Traffic | None = None
+        self,
+        request: Request,
+        decoder: msgspec.json.Decoder[T],
+        meter: Traffic | None = None,
+        operation: Operation | None = None,
     ) -> T:
-        """Send `request`, retrying as the client's policy allows, and decode its answer."""
+        """Send `request`, retrying as the client's policy allows, and decode its answer.
+
+        `operation` is what hooks are told the request is (a page of a walk).
+        """
 
     def _spawn(self, job: Job[T], call: Callable[[], Awaitable[T]]) -> Job[T]:
         """Run `call` in the background as `job`, which the client cancels when it closes."""
@@ -61,6 +73,8 @@ class WalkOptions:
         prefetch: fetch the next page while the caller works on this one.
         dedupe: skip items already yielded, should writes shift them across pages.
         resume: a checkpoint of an earlier walk of the same listing to carry on from.
+        progress: called with a `ListingProgress` as each page is handed over; what
+            it raises is logged, not propagated.
     """
 
     limit: int | None = None
@@ -68,6 +82,7 @@ class WalkOptions:
     prefetch: bool = True
     dedupe: bool = False
     resume: Checkpoint | None = None
+    progress: Callable[[ListingProgress], object] | None = None
 
     def __post_init__(self) -> None:
         if self.limit is not None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import replace
 from typing import Any, Generic, Self, TypeVar
 
+from .._hooks import ListingProgress
 from ..errors import ModelLabError
 from ._checkpoint import Checkpoint, ListingStats
-from ._listing import Listing, ListingClient
+from ._listing import Listing, ListingClient, WalkOptions
 from ._pages import ItemsPage
 from ._walk import Walk
 
@@ -64,8 +66,7 @@ class BasePaginator(Generic[PageT, ItemT]):
         Raises:
             ValueError: the checkpoint was made for another listing.
         """
-        options = replace(self._listing.options, resume=checkpoint)
-        return type(self)(self._client, replace(self._listing, options=options))
+        return self._derived(replace(self._listing.options, resume=checkpoint))
 
     async def to_jsonl(self, path: str | os.PathLike[str], *, state: str | os.PathLike[str]) -> int:
         """Write the listing to `path` as JSON lines, exactly once per item; return the count.
@@ -81,6 +82,27 @@ class BasePaginator(Generic[PageT, ItemT]):
         from .._jsonl import write_jsonl  # noqa: PLC0415  # file work only when asked for
 
         return await write_jsonl(self, path, state)
+
+    def with_progress(self, callback: Callable[[ListingProgress], object] | None) -> Self:
+        """Return the same listing, telling `callback` how far each iteration has got.
+
+        `callback` receives a `ListingProgress` (items handed over, the listing's
+        total when its pages say it, pages received) as each page is handed
+        over; what it raises is logged, not propagated. `None` removes it.
+
+        Example:
+            >>> def show(progress: ListingProgress) -> None:
+            ...     print(f"{progress.items} of {progress.total or '?'} runs")
+            >>> runs = await client.runs.list(project_id=3).with_progress(show).collect()
+        """
+        return self._derived(replace(self._listing.options, progress=callback))
+
+    def _derived(self, options: WalkOptions) -> Self:
+        """Return a paginator like this one (its subclass and state kept) with other options."""
+        derived = copy.copy(self)
+        derived._listing = replace(self._listing, options=options)
+        derived._latest = None
+        return derived
 
     def _walk(self) -> Walk[PageT, ItemT]:
         walk = self._latest = Walk(self._client, self._listing)

@@ -3,17 +3,24 @@
 Pages fetched ahead run as `Job`s the client hosts, never inside the walk's
 generators, and each page's body is read and released before any of its
 items is handed over, so no connection is held while the caller works.
+
+A walk traced by the client's hooks is one operation, made current only
+while it fetches a page or starts a job (which copies the current context):
+never across a yield, where the caller's own context runs.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import anyio.lowlevel
 
+from .._hooks import ListingProgress, Scope, notify, operation_of
 from .._params import Query
 from ..errors import PaginationError
 from ._checkpoint import Checkpoint, ListingStats
@@ -68,6 +75,8 @@ class Walk(Generic[PageT, ItemT]):
         self._current: Slice[PageT, ItemT] | None = None
         self._mark: Checkpoint | None = None
         self._finished = resume is not None and resume.done
+        self._pages_asked = 0
+        self._scope: Scope | None = None
         #: How many items of the current slice the caller has been handed.
         self.handed_over = 0
         #: The largest `until.key` among the items kept so far (`None`: none yet, or no `until`).
@@ -105,6 +114,10 @@ class Walk(Generic[PageT, ItemT]):
         """Fetch the pages in order and yield what of each the caller gets."""
         if self._finished or self._remaining == 0:
             return
+        hooks = self._client._hooks
+        if hooks is not None:
+            self._scope = hooks.start(operation_of("listing", self._listing.request))
+        ended: BaseException | None = None
         try:
             page = await self._fetch(self._strategy.first_query())
             cursor = self._strategy.cursor(page)
@@ -115,8 +128,13 @@ class Walk(Generic[PageT, ItemT]):
             else:
                 async for piece in self._sequential(cursor, page):
                     yield piece
+        except BaseException as error:
+            ended = error
+            raise
         finally:
             await settle(job for _, job in self._jobs)
+            if self._scope is not None:
+                self._scope.end(ended)
 
     def _plan(self, first: PageT) -> Iterator[tuple[Cursor, Query]] | None:
         window = self._window
@@ -127,12 +145,27 @@ class Walk(Generic[PageT, ItemT]):
         wanted = None if self._remaining is None else self._remaining - len(first.items)
         return self._strategy.plan(first, wanted)
 
-    async def _fetch(self, paging: Query) -> PageT:
+    def _active(self) -> AbstractContextManager[object]:
+        """Make the walk the current operation, so that the pages it fetches are its children."""
+        return nullcontext() if self._scope is None else self._scope.active()
+
+    def _page_fetch(self, paging: Query) -> Callable[[], Awaitable[PageT]]:
+        """Return the fetch of one page, numbered in the order the walk asks for them."""
         listing = self._listing
-        return await self._client._call(listing.page_request(paging), listing.decoder, self.stats)
+        request = listing.page_request(paging)
+        self._pages_asked += 1
+        page = operation_of("page", request, page=self._pages_asked, paging=paging)
+        return partial(self._client._call, request, listing.decoder, self.stats, page)
+
+    async def _fetch(self, paging: Query) -> PageT:
+        fetch = self._page_fetch(paging)
+        with self._active():
+            return await fetch()
 
     def _start(self, paging: Query) -> Job[PageT]:
-        return self._client._spawn(Job(), lambda: self._fetch(paging))
+        fetch = self._page_fetch(paging)
+        with self._active():
+            return self._client._spawn(Job(), fetch)
 
     async def _sequential(
         self, cursor: Cursor, page: PageT
@@ -231,7 +264,16 @@ class Walk(Generic[PageT, ItemT]):
             piece = self._take_up_to_limit(piece, self._remaining)
             self._remaining -= len(piece.items)
         self.stats.items += len(piece.items)
+        progress = self._listing.options.progress
+        if progress is not None:
+            notify(progress, self._progress(page.total))
         return piece
+
+    def _progress(self, total: int | None) -> ListingProgress:
+        limit = self._listing.options.limit
+        if total is not None and limit is not None:
+            total = min(total, limit)
+        return ListingProgress(self.stats.items, total, self.stats.pages)
 
     def _skip_resumed(
         self, piece: Slice[PageT, ItemT], checkpoint: Checkpoint

@@ -144,9 +144,7 @@ class _Demo:
             *("runs", "list", "--project", str(project_id), "--format", "jsonl", "-o", RUNS_FILE),
         )
         listing = self.client.runs.list(project_id=project_id)
-        await emit_listing(
-            listing, RUN_LIST, Output(Format.JSONL, str(target)), description="runs", limit=None
-        )
+        await emit_listing(listing, RUN_LIST, Output(Format.JSONL, str(target)), description="runs")
         with target.open("rb") as lines:
             count = sum(1 for _ in lines)
         self.note(f"{RUNS_FILE}: {count:,} runs, one JSON object per line")

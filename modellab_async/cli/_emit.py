@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from .. import Page, Paginator, Project, Run
 from ._output import Output, View, write_listing, write_records
-from ._progress import item_bars, show_progress, track_pages
+from ._progress import item_bars, listing_bar, show_progress
 
 __all__ = ["emit", "emit_listing"]
 
@@ -21,12 +21,11 @@ async def emit_listing(
     output: Output,
     *,
     description: str,
-    limit: int | None,
 ) -> None:
     """Write a listing page by page, with a progress bar on a terminal's stderr."""
     enabled = show_progress(stdout_busy=output.streams_to_terminal)
     with item_bars(enabled=enabled) as bars:
-        pages = track_pages(listing.pages(), bars, description, limit)
+        pages = listing.with_progress(listing_bar(bars, description)).pages()
         await write_listing(pages, view, output)
 
 

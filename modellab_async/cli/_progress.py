@@ -9,9 +9,8 @@ When stderr is a file or a pipe nothing is drawn at all.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -28,12 +27,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from .. import Page
+from .. import ListingProgress
 from ._text import printable
 
-__all__ = ["STDERR", "StderrDisplay", "byte_bars", "item_bars", "show_progress", "track_pages"]
-
-T = TypeVar("T")
+__all__ = ["STDERR", "StderrDisplay", "byte_bars", "item_bars", "listing_bar", "show_progress"]
 
 
 def show_progress(*, stdout_busy: bool = False) -> bool:
@@ -114,20 +111,17 @@ def byte_bars(*, enabled: bool) -> Iterator[Progress]:
     yield from _bars(enabled, DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
 
 
-async def track_pages(
-    pages: AsyncIterable[Page[T]], bars: Progress, description: str, limit: int | None = None
-) -> AsyncIterator[Page[T]]:
-    """Yield `pages` unchanged, advancing a bar whose total is the listing's `meta.page.total`.
+def listing_bar(bars: Progress, description: str) -> Callable[[ListingProgress], None]:
+    """Add a bar to `bars` and return the listing's progress callback that moves it.
 
-    A page that arrives also clears the status line: whatever was retried got through.
+    The bar counts the items handed over against the listing's total (its
+    `limit`, if smaller). A page that arrives also clears the status line:
+    whatever was retried got through.
     """
     task = bars.add_task(description, total=None)
-    async for page in pages:
+
+    def advance(progress: ListingProgress) -> None:
         STDERR.status(None)
-        total = page.meta.page.total
-        bars.update(
-            task,
-            total=total if limit is None else min(total, limit),
-            advance=len(page.items),
-        )
-        yield page
+        bars.update(task, completed=progress.items, total=progress.total)
+
+    return advance

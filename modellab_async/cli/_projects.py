@@ -33,7 +33,7 @@ async def list_projects(
     """List projects matching every filter given."""
     out = Output.resolve(fmt, output)
     listing = client.projects.list(**options)
-    await emit_listing(listing, PROJECT_LIST, out, description="projects", limit=options["limit"])
+    await emit_listing(listing, PROJECT_LIST, out, description="projects")
 
 
 @projects.command("get")

@@ -50,7 +50,7 @@ async def list_runs(
     out = Output.resolve(fmt, output)
     listing = client.runs.list(**options)
     if state is None:
-        await emit_listing(listing, RUN_LIST, out, description="runs", limit=options["limit"])
+        await emit_listing(listing, RUN_LIST, out, description="runs")
         return
     if out.path == "-" or out.format is not Format.JSONL:
         raise click.UsageError("--resume writes JSON lines to a file: give -o FILE (jsonl)")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from yarl import URL
 
 from .._config import check_key, parse_base_url
+from .._hooks import Hooks
 from .._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
 from .._retry import RetryPolicy
 from .._transport import Transport, choose_transport
@@ -116,6 +117,7 @@ class PAIClient(BaseClient):
         proxy: str | URL | None = None,
         ssl: SSLContext | Literal["system"] | None = None,
         signer: Signer | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         try:
             origin = _origin(region, endpoint, allow_insecure_http)
@@ -139,6 +141,7 @@ class PAIClient(BaseClient):
             retries=retries,
             max_concurrency=max_concurrency,
             max_body_size=max_body_size,
+            hooks=hooks,
         )
         self.runs = PAIRuns(self)
         """Runs: list (token pages), get, and their metrics."""

@@ -16,6 +16,8 @@ from modellab_async import (
     ClientStats,
     FacetKeys,
     FacetValues,
+    Hooks,
+    ListingProgress,
     ModelLabClient,
     Page,
     Paginator,
@@ -107,3 +109,13 @@ def check_blocking(client: BlockingModelLabClient, pai: BlockingPAIClient) -> No
     client.runs.get(1, verbose=True)  # type: ignore[call-arg]
     client.runs.list(project_id=1).to_polars()
     pai.runs.list().decode_into(Slim)  # type: ignore[attr-defined]
+
+
+def show(progress: ListingProgress) -> None:
+    assert_type(progress.items, int)
+    assert_type(progress.total, int | None)
+
+
+def check_hooks(delays: list[float]) -> None:
+    client = ModelLabClient(hooks=Hooks(on_retry=lambda event: delays.append(event.delay)))
+    assert_type(client.runs.list().with_progress(show), Paginator[Page[Run], Run])
