@@ -22,6 +22,7 @@ from .._engine._checkpoint import Checkpoint, ListingStats
 from .._engine._listing import Listing
 from .._engine._pages import ItemsPage
 from .._engine._paginator import BasePaginator
+from .._hooks import ListingProgress
 from .._http import BaseClient
 from .._throttle import ClientStats
 from ..errors import ModelLabError
@@ -203,6 +204,13 @@ class BlockingBasePaginator(Generic[PageT, ItemT]):
     def resumed(self, checkpoint: Checkpoint) -> Self:
         """Return the same listing, resuming from `checkpoint`; see `BasePaginator.resumed`."""
         return type(self)(self._runner, self._paginator.resumed(checkpoint))
+
+    def with_progress(self, callback: Callable[[ListingProgress], object] | None) -> Self:
+        """Return the same listing, telling `callback` how far each iteration has got.
+
+        See `BasePaginator.with_progress`; the callback runs on the client's own thread.
+        """
+        return type(self)(self._runner, self._paginator.with_progress(callback))
 
     def to_jsonl(self, path: str | os.PathLike[str], *, state: str | os.PathLike[str]) -> int:
         """Write the listing to `path` as JSON lines, exactly once per item; see `BasePaginator`."""
