@@ -7,14 +7,8 @@ Example:
     ...         print(run.id, run.attributes.name)
 """
 
-from ._blocking._modellab import BlockingModelLabClient, BlockingPaginator
 from ._blocking._surface import BlockingBasePaginator
-from ._client import ModelLabClient
-from ._config import SITES
-from ._engine._bulk import Result
-from ._engine._checkpoint import Checkpoint, ListingStats
-from ._engine._paginator import BasePaginator
-from ._hooks import (
+from ._core._hooks import (
     Hooks,
     ListingProgress,
     Operation,
@@ -24,8 +18,11 @@ from ._hooks import (
     RetryScheduled,
     Throttled,
 )
-from ._retry import RetryPolicy
-from ._throttle import ClientStats
+from ._core._retry import RetryPolicy
+from ._core._throttle import ClientStats
+from ._engine._bulk import Result
+from ._engine._checkpoint import Checkpoint, ListingStats
+from ._engine._paginator import BasePaginator
 from ._transport import ResponseStream, Transport
 from ._version import __version__
 from .errors import (
@@ -58,6 +55,9 @@ from .models import (
     RunArtifacts,
     RunStatus,
 )
+from .resources._blocking import BlockingModelLabClient, BlockingPaginator
+from .resources._client import ModelLabClient
+from .resources._config import SITES
 from .resources._paginator import Paginator
 
 __all__ = [

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
 
-from ._hooks import (
+from ._core._hooks import (
     Hooks,
     Operation,
     ResponseReceived,

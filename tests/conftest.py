@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from modellab_async._engine._tasks import TaskHost
+from modellab_async._core._tasks import TaskHost
 
 
 @pytest.fixture

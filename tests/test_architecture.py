@@ -16,7 +16,7 @@ PACKAGE = Path(modellab_async.__file__).parent
 ROOT = "modellab_async"
 
 #: The shared machinery: it serves every API and may import none of them.
-ENGINE = ("_engine", "_core", "_transport", "_http", "_protocol", "_retry", "_throttle")
+ENGINE = ("_engine", "_core", "_transport")
 #: What belongs to one API, or to a layer above the client.
 ABOVE_ENGINE = ("models", "resources", "pai", "frames", "cli", "testing")
 

@@ -3,5 +3,5 @@
 A layer above the clients: an event loop runs in a thread of the blocking
 client's own (`_runner`), every blocking method is derived from its async
 twin (`_surface`), and each API declares its blocking resources one line per
-endpoint (`_modellab`, `_pai`).
+endpoint beside its async client (`resources/_blocking.py`, `pai/_blocking.py`).
 """

@@ -18,13 +18,13 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 from yarl import URL
 
+from .._core._client import BaseClient
+from .._core._hooks import ListingProgress
+from .._core._throttle import ClientStats
 from .._engine._checkpoint import Checkpoint, ListingStats
 from .._engine._listing import Listing
 from .._engine._pages import ItemsPage
 from .._engine._paginator import BasePaginator
-from .._hooks import ListingProgress
-from .._http import BaseClient
-from .._throttle import ClientStats
 from ..errors import ModelLabError
 from ._runner import Runner, read_ahead, step_through
 

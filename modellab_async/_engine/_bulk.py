@@ -10,9 +10,9 @@ from typing import Generic, TypeVar
 
 import anyio
 
+from .._core._tasks import Job, settle
 from ..errors import ModelLabError
 from ._listing import ListingClient
-from ._tasks import Job, settle
 from ._window import Window
 
 __all__ = ["BATCH_SIZE", "Result", "fetch_many"]

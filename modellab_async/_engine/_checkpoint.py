@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from .._traffic import Traffic
+from .._core._traffic import Traffic
 
 __all__ = ["Checkpoint", "ListingStats"]
 

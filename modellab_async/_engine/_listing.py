@@ -8,14 +8,14 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
-from .._hooks import Dispatch, ListingProgress, Operation
-from .._params import Query, non_negative, positive
-from .._protocol import Request
-from .._throttle import ClientStats
-from .._traffic import Traffic
+from .._core._hooks import Dispatch, ListingProgress, Operation
+from .._core._params import Query, non_negative, positive
+from .._core._protocol import Request
+from .._core._tasks import Job
+from .._core._throttle import ClientStats
+from .._core._traffic import Traffic
 from ._checkpoint import Checkpoint
 from ._pages import ItemsPage, Pages
-from ._tasks import Job
 
 __all__ = [
     "Boundary",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, Self, TypeVar
 
-from .._params import Query
+from .._core._params import Query
 
 __all__ = ["Cursor", "ItemsPage", "PageStrategy", "Pages"]
 

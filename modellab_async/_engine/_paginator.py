@@ -9,7 +9,7 @@ from contextlib import aclosing
 from dataclasses import replace
 from typing import Any, Generic, Self, TypeVar
 
-from .._hooks import ListingProgress
+from .._core._hooks import ListingProgress
 from ..errors import ModelLabError
 from ._checkpoint import Checkpoint, ListingStats
 from ._listing import Listing, ListingClient, WalkOptions

@@ -20,13 +20,13 @@ from typing import Any, Generic, TypeVar
 
 import anyio.lowlevel
 
-from .._hooks import ListingProgress, Scope, notify, operation_of
-from .._params import Query
+from .._core._hooks import ListingProgress, Scope, notify, operation_of
+from .._core._params import Query
+from .._core._tasks import Job, settle
 from ..errors import PaginationError
 from ._checkpoint import Checkpoint, ListingStats
 from ._listing import Boundary, Listing, ListingClient
 from ._pages import Cursor, ItemsPage, PageStrategy
-from ._tasks import Job, settle
 from ._window import Window
 
 __all__ = ["Slice", "Walk"]

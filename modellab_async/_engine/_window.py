@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._throttle import ClientStats
+from .._core._throttle import ClientStats
 
 __all__ = ["CEILING", "START", "Window"]
 

@@ -25,7 +25,8 @@ import click
 from click.core import ParameterSource
 
 from .. import SITES, ConfigurationError, ModelLabClient, ModelLabError
-from .._config import API_KEY_ENV, APP_KEY_ENV, SITE_ENV, proxy_url, site_origin
+from .._core._config import proxy_url
+from ..resources._config import API_KEY_ENV, APP_KEY_ENV, SITE_ENV, site_origin
 from ._log import RetryLog, logging_to_stderr
 from ._text import printable
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Literal
 
 from yarl import URL
 
-from .._config import check_key, parse_base_url
-from .._hooks import Hooks
-from .._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
-from .._retry import RetryPolicy
+from .._core._client import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
+from .._core._config import check_key, parse_base_url
+from .._core._hooks import Hooks
+from .._core._retry import RetryPolicy
 from .._transport import Transport, choose_transport
 from ..errors import ConfigurationError
 from ._dialect import PAIDialect

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from yarl import URL
 
-from .._config import SecretHeaders
-from .._protocol import JSON, USER_AGENT, Request, Response, request_url
+from .._core._config import SecretHeaders
+from .._core._protocol import JSON, USER_AGENT, Request, Response, request_url
 from ..errors import APIError
 from ._signing import Signer
 from .models import api_error

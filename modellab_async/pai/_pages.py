@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .._core._params import Query, positive
 from .._engine._pages import Cursor
-from .._params import Query, positive
 from ..errors import PaginationError
 from .models import TokenPage
 

@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
+from .._core._params import boolean, build_query, key_values, required_text, text
+from .._core._protocol import Request
 from .._engine._checkpoint import Checkpoint
 from .._engine._listing import Listing, WalkOptions
 from .._engine._paginator import BasePaginator
-from .._params import boolean, build_query, key_values, required_text, text
-from .._protocol import Request
 from ._dialect import api_path
 from ._pages import TokenPages
 from .models import Experiment, ExperimentsPage, Metric, MetricsPage, Run, RunsPage, TokenPage
 
 if TYPE_CHECKING:
-    from .._http import BaseClient
+    from .._core._client import BaseClient
 
 __all__ = ["PAIExperiments", "PAIRuns"]
 

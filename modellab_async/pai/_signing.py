@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from .._config import check_key
+from .._core._config import check_key
 from ..errors import ConfigurationError
 
 __all__ = [

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
+from .._core._params import Query, id_sequence, positive
+from .._core._protocol import Request
 from .._engine._bulk import BATCH_SIZE, Result, fetch_many
 from .._engine._listing import Listing, WalkOptions
-from .._params import Query, id_sequence, positive
-from .._protocol import Request
 from ..errors import NotFoundError
 from ..models.jsonapi import Document, Page
 from ._dialect import api_path
@@ -18,7 +18,7 @@ from ._pages import NumberedPages
 from ._paginator import Paginator
 
 if TYPE_CHECKING:
-    from .._http import BaseClient
+    from .._core._client import BaseClient
 
 __all__ = ["Collection", "Resource", "decoder"]
 

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 import msgspec
 from yarl import URL
 
-from .._config import ClientConfig, SecretHeaders
-from .._protocol import JSON, USER_AGENT, Request, Response, body_excerpt, request_url
+from .._core._config import SecretHeaders
+from .._core._protocol import JSON, USER_AGENT, Request, Response, body_excerpt, request_url
 from ..errors import APIError, ErrorObject, error_class_for
 from ..models.jsonapi import ErrorDocument
+from ._config import ClientConfig
 
 __all__ = ["API_ROOT", "ModelLabDialect", "api_path", "error_from_response"]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from yarl import URL
 
+from .._core._params import MAX_PAGE_SIZE, Query, non_negative, page_size
 from .._engine._pages import Cursor
-from .._params import MAX_PAGE_SIZE, Query, non_negative, page_size
 from ..errors import PaginationError
 from ..models.jsonapi import Links, Page, PageInfo
 

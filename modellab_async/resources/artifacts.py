@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.to_thread
 
-from .._params import build_query, non_negative, positive_id, required_text
-from .._protocol import Request
+from .._core._params import build_query, non_negative, positive_id, required_text
+from .._core._protocol import Request
 from ._base import Resource
 from ._dialect import api_path
 
 if TYPE_CHECKING:
-    from .._http import BaseClient
+    from .._core._client import BaseClient
 
 __all__ = ["Artifacts", "download_target", "part_name", "remove_orphaned_parts"]
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Mapping
 
-from .._engine._bulk import Result
-from .._engine._checkpoint import Checkpoint
-from .._engine._listing import WalkOptions
-from .._params import (
+from .._core._params import (
     MAX_PAGE_SIZE,
     build_query,
     choice,
@@ -17,6 +14,9 @@ from .._params import (
     sort_order,
     text,
 )
+from .._engine._bulk import Result
+from .._engine._checkpoint import Checkpoint
+from .._engine._listing import WalkOptions
 from ..models import FacetKeys, FacetValues, Page, Project, ProjectArtifacts, ProjectFacetType
 from ..models.jsonapi import Document
 from ._base import Collection, decoder

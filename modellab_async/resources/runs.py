@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 
-from .._engine._bulk import BATCH_SIZE, Result
-from .._engine._checkpoint import Checkpoint
-from .._engine._listing import WalkOptions
-from .._params import (
+from .._core._params import (
     MAX_PAGE_SIZE,
     boolean,
     build_query,
@@ -21,7 +18,10 @@ from .._params import (
     sort_order,
     text,
 )
-from .._protocol import Request
+from .._core._protocol import Request
+from .._engine._bulk import BATCH_SIZE, Result
+from .._engine._checkpoint import Checkpoint
+from .._engine._listing import WalkOptions
 from ..models import FacetKeys, FacetType, FacetValues, Page, Run, RunArtifacts, RunStatus
 from ..models.jsonapi import Document
 from ._base import Collection, decoder

@@ -23,10 +23,10 @@ from modellab_async import (
     Paginator,
     ServerError,
 )
-from modellab_async._blocking._modellab import BlockingArtifacts, BlockingProjects, BlockingRuns
 from modellab_async.pai._blocking import BlockingPAIExperiments, BlockingPAIRuns
 from modellab_async.pai._resources import PAIExperiments, PAIRuns
 from modellab_async.resources import Artifacts, Projects, Runs
+from modellab_async.resources._blocking import BlockingArtifacts, BlockingProjects, BlockingRuns
 from modellab_async.testing import FakeModelLab, Fault, MockRequest, MockTransport, TooManyRequests
 from tests.blocking.conftest import RUNS, eventually, our_threads
 from tests.scripted import API, Listing, ScriptedServer, json_response

@@ -15,7 +15,7 @@ import msgspec
 import pytest
 from yarl import URL
 
-from modellab_async._params import Query
+from modellab_async._core._params import Query
 from modellab_async.pai._signing import QueryParams, SignedRequest, Signer
 from modellab_async.pai.models import api_error
 from modellab_async.testing._pai import FakePAI

@@ -34,7 +34,7 @@ from modellab_async import (
     Run,
     RunArtifacts,
 )
-from modellab_async._protocol import Request, Response, decode
+from modellab_async._core._protocol import Request, Response, decode
 from modellab_async.errors import error_class_for
 from modellab_async.models.jsonapi import Document, Page
 from modellab_async.resources._dialect import error_from_response

@@ -6,13 +6,8 @@ import pytest
 from yarl import URL
 
 from modellab_async import SITES, ConfigurationError, ModelLabClient
-from modellab_async._config import (
-    Secret,
-    check_key,
-    parse_base_url,
-    resolve_config,
-    site_origin,
-)
+from modellab_async._core._config import Secret, check_key, parse_base_url
+from modellab_async.resources._config import resolve_config, site_origin
 
 ENV = {"DD_API_KEY": "env-api", "DD_APP_KEY": "env-app"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modellab_async import _params as p
+from modellab_async._core import _params as p
 
 
 @pytest.mark.parametrize(

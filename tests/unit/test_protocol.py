@@ -14,7 +14,7 @@ from modellab_async import (
     ServerError,
     UnsafeRedirectError,
 )
-from modellab_async._protocol import (
+from modellab_async._core._protocol import (
     Request,
     Response,
     decode,

@@ -22,14 +22,14 @@ from modellab_async import (
     TransportError,
     UnsafeRedirectError,
 )
-from modellab_async._retry import (
+from modellab_async._core._retry import (
     is_retryable,
     lost_answer,
     rate_limit_window,
     retry_after,
     server_delay,
 )
-from modellab_async._throttle import Throttle
+from modellab_async._core._throttle import Throttle
 
 RNG = random.Random(0)
 

@@ -7,7 +7,7 @@ import anyio.lowlevel
 import pytest
 
 from modellab_async import ClientStateError
-from modellab_async._engine._tasks import Job, TaskHost, settle
+from modellab_async._core._tasks import Job, TaskHost, settle
 
 pytestmark = pytest.mark.anyio
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ..errors import DecodeError, TransportError
 from ._protocol import Request
-from .errors import DecodeError, TransportError
 
 __all__ = ["Content"]
 

@@ -21,9 +21,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
+from ..errors import APIError, ModelLabError, RateLimitError
 from ._params import Query
 from ._protocol import Request
-from .errors import APIError, ModelLabError, RateLimitError
 
 __all__ = [
     "Dispatch",

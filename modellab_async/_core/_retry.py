@@ -9,8 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._params import non_negative
-from .errors import (
+from ..errors import (
     APIError,
     CertificateError,
     MalformedBodyError,
@@ -19,6 +18,7 @@ from .errors import (
     TransportError,
     UnsafeRedirectError,
 )
+from ._params import non_negative
 
 __all__ = [
     "RETRY_STATUSES",

@@ -6,13 +6,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._client import ModelLabClient
-from .._engine._pages import ItemsPage
-from ..models.jsonapi import Page
-from ..resources import Artifacts, Projects, Runs
-from ..resources._paginator import DEFAULT_OVERLAP, Changes, Paginator
-from ._runner import Runner
-from ._surface import (
+from .._blocking._runner import Runner
+from .._blocking._surface import (
     BlockingBasePaginator,
     BlockingClient,
     BlockingResource,
@@ -21,6 +16,11 @@ from ._surface import (
     same_arguments,
     wrapped,
 )
+from .._engine._pages import ItemsPage
+from ..models.jsonapi import Page
+from . import Artifacts, Projects, Runs
+from ._client import ModelLabClient
+from ._paginator import DEFAULT_OVERLAP, Changes, Paginator
 
 if TYPE_CHECKING:
     import pandas

@@ -21,16 +21,7 @@ import anyio
 import msgspec
 from yarl import URL
 
-from ._config import SecretHeaders
-from ._content import Content
-from ._engine._tasks import Job, TaskHost, settle
-from ._hooks import Dispatch, Hooks, Operation, operation_of
-from ._params import positive
-from ._protocol import REDIRECT_STATUSES, Request, Response, decode, redirect_target
-from ._retry import RetryPolicy, lost_answer
-from ._throttle import ClientStats, Throttle
-from ._traffic import Traffic
-from .errors import (
+from ..errors import (
     APIError,
     ClientStateError,
     ModelLabError,
@@ -39,11 +30,20 @@ from .errors import (
     UnsafeRedirectError,
     printable,
 )
+from ._config import SecretHeaders
+from ._content import Content
+from ._hooks import Dispatch, Hooks, Operation, operation_of
+from ._params import positive
+from ._protocol import REDIRECT_STATUSES, Request, Response, decode, redirect_target
+from ._retry import RetryPolicy, lost_answer
+from ._tasks import Job, TaskHost, settle
+from ._throttle import ClientStats, Throttle
+from ._traffic import Traffic
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
 
-    from ._transport import ResponseStream, Transport
+    from .._transport import ResponseStream, Transport
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_MAX_CONCURRENCY", "BaseClient", "Dialect"]
 

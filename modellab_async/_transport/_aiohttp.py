@@ -16,8 +16,8 @@ from typing import Literal
 import aiohttp
 from yarl import URL
 
-from ._config import SecretHeaders, proxy_url
-from .errors import (
+from .._core._config import SecretHeaders, proxy_url
+from ..errors import (
     CertificateError,
     ConfigurationError,
     DecodeError,

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Literal
 
 from yarl import URL
 
+from .._core._client import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
+from .._core._hooks import Hooks
+from .._core._retry import RetryPolicy
+from .._transport import Transport, choose_transport
+from ..errors import ConfigurationError
+from . import Artifacts, Projects, Runs
 from ._config import resolve_config
-from ._hooks import Hooks
-from ._http import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONCURRENCY, BaseClient
-from ._retry import RetryPolicy
-from ._transport import Transport, choose_transport
-from .errors import ConfigurationError
-from .resources import Artifacts, Projects, Runs
-from .resources._dialect import ModelLabDialect
+from ._dialect import ModelLabDialect
 
 if TYPE_CHECKING:
     from ssl import SSLContext

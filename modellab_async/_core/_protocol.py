@@ -12,13 +12,13 @@ from typing import TypeVar
 import msgspec
 from yarl import URL
 
-from ._params import Query
-from ._version import __version__
-from .errors import (
+from .._version import __version__
+from ..errors import (
     DecodeError,
     MalformedBodyError,
     UnsafeRedirectError,
 )
+from ._params import Query
 
 __all__ = [
     "JSON",
