@@ -16,7 +16,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import bench_decode, bench_get_many, bench_import, bench_latency, bench_listing, bench_stream
+from . import (
+    bench_adaptive,
+    bench_decode,
+    bench_get_many,
+    bench_import,
+    bench_latency,
+    bench_listing,
+    bench_stream,
+)
 from ._report import Section, environment, table
 from ._settings import FULL, QUICK, Settings
 
@@ -28,6 +36,7 @@ SCENARIOS: dict[str, Scenario] = {
     "listing": bench_listing.run,
     "latency": bench_latency.run,
     "get_many": bench_get_many.run,
+    "adaptive": bench_adaptive.run,
     "stream": bench_stream.run,
 }
 RESULTS = Path(__file__).with_name("results.md")

@@ -184,10 +184,10 @@ class BaseClient:
         open_response = partial(transport.open, stream=True) if stream else transport.open
         for _ in range(MAX_REDIRECTS + 1):
             async with (
-                self._throttle.slot(meter),
+                self._throttle.slot(meter) as slot,
                 open_response(request.method, url, headers) as response,
             ):
-                self._throttle.observe(response.status, response.headers)
+                slot.observe(response.status, response.headers)
                 logger.debug("%s: HTTP %d", request.describe(), response.status)
                 if response.status in REDIRECT_STATUSES:
                     location = response.headers.get("Location")

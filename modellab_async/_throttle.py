@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Self
 
 import anyio
 
@@ -57,6 +58,9 @@ class Throttle:
         self._closed_until = 0.0
         self._window_end = 0.0
         self._allowance: int | None = None
+        #: Requests through the gate so far: a slot's place in this count tells how
+        #: many were sent after it.
+        self._passed = 0
 
     def slot(self, meter: Traffic | None = None) -> _Slot:
         """Return a context manager that waits at the gate, then holds one place in flight.
@@ -87,23 +91,28 @@ class Throttle:
             self._allowance -= 1
             self.stats.budget = max(self._allowance, 0)
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+    def observe(self, status: int, headers: Mapping[str, str], *, sent_since: int = 0) -> None:
         """Learn from an answer: the window's remaining budget, a 429, a success.
 
-        A wait longer than `max_wait` is not imposed on anyone: the request it
-        answers fails at once (see `RetryPolicy`), and the gate stays open.
+        `sent_since` is how many requests passed the gate after the one answered:
+        its `X-RateLimit-Remaining` cannot have counted them yet, while it has
+        counted those sent before it, answered or not. A wait longer than
+        `max_wait` is not imposed on anyone: the request it answers fails at
+        once (see `RetryPolicy`), and the gate stays open.
         """
         now = anyio.current_time()
         window = rate_limit_window(headers)
         if window is not None and window[1] <= self._max_wait:
             remaining, reset = window
-            # Requests still in flight spend this window's budget too.
-            estimate = remaining - (self.stats.in_flight - 1)
-            if now + reset > self._window_end + 1.0 or self._allowance is None:
-                self._allowance = estimate
+            estimate = remaining - sent_since
+            end = now + reset
+            if self._allowance is None or end > self._window_end + 1.0:  # a new window
+                self._allowance, self._window_end = estimate, end
             else:
                 self._allowance = min(self._allowance, estimate)
-            self._window_end = now + reset
+                # The reset comes in whole seconds rounded up, so every answer's end is
+                # late by up to a second: the earliest is the closest.
+                self._window_end = min(self._window_end, end)
             self.stats.budget = max(self._allowance, 0)
         if status == 429:
             self.stats.rate_limited += 1
@@ -126,18 +135,26 @@ class Throttle:
 class _Slot:
     """One request's passage: through the gate, then one place among those in flight."""
 
-    __slots__ = ("_meter", "_throttle", "_token")
+    __slots__ = ("_meter", "_place", "_throttle", "_token")
 
     def __init__(self, throttle: Throttle, meter: Traffic | None) -> None:
         self._throttle = throttle
         self._meter = meter
+        self._place = 0
         # Borrowed on behalf of a token, not the task: a streamed body may be
         # finished by whichever task closes it.
         self._token = object()
 
-    async def __aenter__(self) -> None:
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Let the throttle learn from this request's answer (see `Throttle.observe`)."""
+        throttle = self._throttle
+        throttle.observe(status, headers, sent_since=throttle._passed - self._place)
+
+    async def __aenter__(self) -> Self:
         throttle = self._throttle
         await throttle._pass_gate(self._meter)
+        throttle._passed += 1
+        self._place = throttle._passed
         try:
             throttle._limiter.acquire_on_behalf_of_nowait(self._token)
         except anyio.WouldBlock:
@@ -146,6 +163,7 @@ class _Slot:
         throttle.stats.started(now)
         if self._meter is not None:
             self._meter.started(now)
+        return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         throttle = self._throttle

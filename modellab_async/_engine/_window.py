@@ -7,7 +7,7 @@ from .._throttle import ClientStats
 __all__ = ["CEILING", "START", "Window"]
 
 #: Where a window of the walk's own choosing starts.
-START = 4
+START = 8
 #: The most it grows to: enough to hide a 50 ms round trip behind decoding on loopback,
 #: and the bound of the pages a listing holds at once (this many, plus the current one).
 CEILING = 32
