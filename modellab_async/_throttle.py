@@ -104,12 +104,13 @@ class Throttle:
         window = rate_limit_window(headers)
         if window is not None and window[1] <= self._max_wait:
             remaining, reset = window
-            estimate = remaining - sent_since
+            # The latest answer is the freshest count: an earlier, lower one may have been
+            # low only because a request sent after it overtook it on the way.
+            self._allowance = remaining - sent_since
             end = now + reset
-            if self._allowance is None or end > self._window_end + 1.0:  # a new window
-                self._allowance, self._window_end = estimate, end
+            if end > self._window_end + 1.0:
+                self._window_end = end  # a new window
             else:
-                self._allowance = min(self._allowance, estimate)
                 # The reset comes in whole seconds rounded up, so every answer's end is
                 # late by up to a second: the earliest is the closest.
                 self._window_end = min(self._window_end, end)

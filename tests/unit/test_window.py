@@ -14,7 +14,7 @@ from modellab_async._engine._window import CEILING, START, Window
 from modellab_async.testing import MockRequest
 from tests.scripted import run_resource
 
-from .mock_service import Answer, Handler, connect, json_answer
+from .mock_service import Answer, Handler, Scripted, connect, json_answer
 
 pytestmark = pytest.mark.anyio
 
@@ -117,6 +117,24 @@ async def test_the_budget_counts_what_the_answer_cannot_have_counted_and_nothing
         assert client.stats.budget == 8
         released[1 - answered_first].set()
     assert client.stats.budget == 8
+
+
+async def test_a_lower_count_does_not_stick_when_a_later_answer_says_more_is_left() -> None:
+    # The first count was low: a request sent after it overtook it on the way.
+    script = Scripted(
+        [
+            json_answer(
+                {"data": run_resource(1)},
+                headers={"X-RateLimit-Remaining": str(left), "X-RateLimit-Reset": "1"},
+            )
+            for left in (3, 6)
+        ]
+    )
+    async with connect(script) as client:
+        await client.runs.get(1)
+        assert client.stats.budget == 3
+        await client.runs.get(1)
+        assert client.stats.budget == 6
 
 
 async def test_a_window_ends_at_the_earliest_reset_its_answers_imply() -> None:
