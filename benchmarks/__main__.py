@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import (
+    bench_adaptive,
     bench_decode,
     bench_get_many,
     bench_import,
@@ -36,6 +37,7 @@ SCENARIOS: dict[str, Scenario] = {
     "listing": bench_listing.run,
     "latency": bench_latency.run,
     "get_many": bench_get_many.run,
+    "adaptive": bench_adaptive.run,
     "stream": bench_stream.run,
     "sync": bench_sync.run,
 }

@@ -2,9 +2,11 @@
 
 It answers `GET /api/v2/model-lab-api/runs?page[size]=100&page[number]=N` and
 `GET /api/v2/model-lab-api/runs/{id}` with pre-rendered bytes, after an optional
-added latency. A `changing` server lists distinct runs newest first and moves
-a share of them to the front on `POST /bench/touch?share=0.01`; `link_origin`
-names another server in the pages' links; `GET /bench/served` counts requests. It listens on 127.0.0.1 only and stops by itself: after a
+added latency (with jitter), and optionally under a rate limit announced by
+Datadog's `X-RateLimit-*` headers, answering 429 past it. A `changing` server
+lists distinct runs newest first and moves a share of them to the front on
+`POST /bench/touch?share=0.01`; `link_origin` names another server in the
+pages' links; `GET /_bench/stats` tells what it served. It listens on 127.0.0.1 only and stops by itself: after a
 deadline, after a number of requests, on SIGTERM, or when its parent closes
 its stdin (so a crashed runner leaves no server behind).
 
@@ -17,28 +19,35 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import select
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import msgspec
 from aiohttp import web
 
+from modellab_async.testing import RateLimit
+from modellab_async.testing._ratelimit import FixedWindowLimiter
+from modellab_async.testing._render import TOO_MANY_REQUESTS
+
 from ._data import RUNS_PATH, ChangingPages, Listing, PageBodies, SingleRuns
 
-__all__ = ["SERVED_PATH", "TOUCH_PATH", "ServerConfig", "page_server"]
+__all__ = ["TOUCH_PATH", "ServedStats", "ServerConfig", "page_server", "served_stats"]
 
 TOUCH_PATH = "/bench/touch"
-SERVED_PATH = "/bench/served"
 
 _READY = "listening on "
 _STARTUP_SECONDS = 60.0
 _STOP_SECONDS = 5.0
 _JSON_HEADERS = {"Content-Type": "application/json"}
+STATS_PATH = "/_bench/stats"
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,11 @@ class ServerConfig:
 
     total: int
     latency: float = 0.0
+    jitter: float = 0.0
+    """Each response waits `latency` plus or minus up to this much, uniformly."""
+    rate_limit: int = 0
+    """Requests allowed per window of `rate_period` seconds; 0 for no limit."""
+    rate_period: float = 10.0
     max_seconds: float = 900.0
     max_requests: int = 2_000_000
     seed: int = 0
@@ -61,6 +75,9 @@ class ServerConfig:
             "benchmarks._server",
             f"--total={self.total}",
             f"--latency={self.latency}",
+            f"--jitter={self.jitter}",
+            f"--rate-limit={self.rate_limit}",
+            f"--rate-period={self.rate_period}",
             f"--max-seconds={self.max_seconds}",
             f"--max-requests={self.max_requests}",
             f"--seed={self.seed}",
@@ -75,6 +92,28 @@ def _bad_request(detail: str) -> web.Response:
     return web.Response(status=400, body=body, headers=_JSON_HEADERS)
 
 
+class ServedStats(msgspec.Struct, frozen=True):
+    """What a server answered: requests, the 429s among them, the most handled at once."""
+
+    requests: int = 0
+    rate_limited: int = 0
+    max_in_flight: int = 0
+
+
+def _since_first_call() -> Callable[[], float]:
+    """Return a clock that reads 0 at its first call, so windows start with the first request."""
+    start: float | None = None
+
+    def clock() -> float:
+        nonlocal start
+        now = time.monotonic()
+        if start is None:
+            start = now
+        return now - start
+
+    return clock
+
+
 class _App:
     """The request handlers over pre-rendered bodies; counts requests to bound its life."""
 
@@ -85,15 +124,47 @@ class _App:
         self._pages = pages(self._listing, config.link_origin or origin, seed=config.seed)
         self._runs = SingleRuns(origin, seed=config.seed)
         self._done = done
+        self._rng = random.Random(config.seed)
+        self._limiter = (
+            FixedWindowLimiter(
+                RateLimit(config.rate_limit, config.rate_period, clock=_since_first_call())
+            )
+            if config.rate_limit
+            else None
+        )
         self._served = 0
+        self._rate_limited = 0
+        self._in_flight = 0
+        self._max_in_flight = 0
 
     async def _answer(self, body: bytes) -> web.Response:
         self._served += 1
         if self._served >= self._config.max_requests:
             self._done.set()
-        if self._config.latency > 0:
-            await asyncio.sleep(self._config.latency)
-        return web.Response(body=body, headers=_JSON_HEADERS)
+        # Counted on arrival, as a service counts: requests still being answered have
+        # spent their share of the window already. A 429 goes back at once.
+        decision = self._limiter.hit("benchmark") if self._limiter is not None else None
+        headers = _JSON_HEADERS if decision is None else {**_JSON_HEADERS, **decision.headers}
+        if decision is not None and not decision.allowed:
+            self._rate_limited += 1
+            return web.Response(
+                status=429, body=msgspec.json.encode(TOO_MANY_REQUESTS), headers=headers
+            )
+        config = self._config
+        self._in_flight += 1
+        self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            if config.latency > 0:
+                jitter = self._rng.uniform(-config.jitter, config.jitter)
+                await asyncio.sleep(max(0.0, config.latency + jitter))
+        finally:
+            self._in_flight -= 1
+        return web.Response(body=body, headers=headers)
+
+    async def stats(self, _: web.Request) -> web.Response:
+        """Tell what this server answered so far (not counted itself)."""
+        stats = ServedStats(self._served, self._rate_limited, self._max_in_flight)
+        return web.Response(body=msgspec.json.encode(stats), headers=_JSON_HEADERS)
 
     async def list_runs(self, request: web.Request) -> web.Response:
         """Serve one page of the listing (numbered from 0), or the runs `filter[id]` names."""
@@ -126,11 +197,6 @@ class _App:
         if not 0 < share <= 1:
             return _bad_request("share must be within (0, 1]")
         return await self._answer(msgspec.json.encode({"touched": self._pages.touch(share)}))
-
-    async def served(self, _request: web.Request) -> web.Response:
-        """Say how many requests this server has answered (this one not counted)."""
-        body = msgspec.json.encode({"served": self._served})
-        return web.Response(body=body, headers=_JSON_HEADERS)
 
     async def get_run(self, request: web.Request) -> web.Response:
         """Serve one run document; every positive integer id exists."""
@@ -165,7 +231,7 @@ async def serve(config: ServerConfig) -> None:
     app.router.add_get(RUNS_PATH, handlers.list_runs)
     app.router.add_get(RUNS_PATH + "/{run_id}", handlers.get_run)
     app.router.add_post(TOUCH_PATH, handlers.touch)
-    app.router.add_get(SERVED_PATH, handlers.served)
+    app.router.add_get(STATS_PATH, handlers.stats)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
@@ -203,11 +269,20 @@ def page_server(config: ServerConfig) -> Iterator[str]:
             process.stdout.close()
 
 
+def served_stats(origin: str) -> ServedStats:
+    """Ask the server at `origin` what it has answered."""
+    with urllib.request.urlopen(origin + STATS_PATH, timeout=_STOP_SECONDS) as response:
+        return msgspec.json.decode(response.read(), type=ServedStats)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line of `ServerConfig.argv` and serve."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks._server", description=__doc__)
     parser.add_argument("--total", type=int, required=True, help="runs in the listing")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per response")
+    parser.add_argument("--jitter", type=float, default=0.0, help="latency varies by up to this")
+    parser.add_argument("--rate-limit", type=int, default=0, help="requests per window; 0: none")
+    parser.add_argument("--rate-period", type=float, default=ServerConfig.rate_period)
     parser.add_argument("--max-seconds", type=float, default=ServerConfig.max_seconds)
     parser.add_argument("--max-requests", type=int, default=ServerConfig.max_requests)
     parser.add_argument("--seed", type=int, default=0)
@@ -217,6 +292,9 @@ def main(argv: list[str] | None = None) -> None:
     config = ServerConfig(
         total=args.total,
         latency=args.latency,
+        jitter=args.jitter,
+        rate_limit=args.rate_limit,
+        rate_period=args.rate_period,
         max_seconds=args.max_seconds,
         max_requests=args.max_requests,
         seed=args.seed,

@@ -21,6 +21,15 @@ class Settings:
     latency_pages: int
     latency_repetitions: int
     get_many_runs: int
+    adaptive_pages: int
+    """Pages of the adaptive scenario's listing at 50 ms per response."""
+    adaptive_ids: int
+    """Ids of the adaptive scenario's `get_many` at 50 ms per response."""
+    adaptive_repetitions: int
+    rate_limit: tuple[int, float]
+    """Requests allowed per window, and the window's seconds, of the rate-limited listing."""
+    rate_pages: int
+    rate_repetitions: int
     stream_runs: int
     stream_repetitions: int
     decode_seconds: float
@@ -45,6 +54,12 @@ QUICK = Settings(
     latency_pages=100,
     latency_repetitions=1,
     get_many_runs=1_000,
+    adaptive_pages=200,
+    adaptive_ids=10_000,
+    adaptive_repetitions=2,
+    rate_limit=(50, 10.0),
+    rate_pages=100,
+    rate_repetitions=1,
     stream_runs=50_000,
     stream_repetitions=1,
     decode_seconds=0.05,
@@ -66,6 +81,12 @@ FULL = Settings(
     latency_pages=100,
     latency_repetitions=5,
     get_many_runs=10_000,
+    adaptive_pages=200,
+    adaptive_ids=10_000,
+    adaptive_repetitions=5,
+    rate_limit=(100, 10.0),
+    rate_pages=300,
+    rate_repetitions=2,
     stream_runs=1_000_000,
     stream_repetitions=3,
     decode_seconds=0.3,

@@ -12,14 +12,21 @@ from collections.abc import Mapping
 
 import msgspec
 
-from . import bench_get_many, bench_latency, bench_listing, bench_stream, bench_sync
+from . import bench_adaptive, bench_get_many, bench_latency, bench_listing, bench_stream, bench_sync
 from ._harness import Job, NotAvailableYet, Outcome, Variant
 
 __all__ = ["SCENARIOS", "measure", "peak_rss"]
 
 SCENARIOS: Mapping[str, Mapping[str, Variant]] = {
     module.SCENARIO: {variant.name: variant for variant in module.VARIANTS}
-    for module in (bench_listing, bench_latency, bench_get_many, bench_stream, bench_sync)
+    for module in (
+        bench_listing,
+        bench_latency,
+        bench_get_many,
+        bench_adaptive,
+        bench_stream,
+        bench_sync,
+    )
 }
 
 

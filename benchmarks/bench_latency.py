@@ -18,7 +18,11 @@ LATENCY = 0.05
 CONCURRENCY = 16
 
 VARIANTS = (
-    Variant("sequential", "modellab_async: `runs.list()`, sequential", modellab_listing()),
+    Variant(
+        "sequential",
+        "modellab_async: `runs.list(concurrency=1)`, sequential",
+        modellab_listing(concurrency=1),
+    ),
     Variant(
         "concurrent",
         f"modellab_async: `runs.list(concurrency={CONCURRENCY})`",

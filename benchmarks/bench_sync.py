@@ -11,7 +11,6 @@ another server.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import tempfile
@@ -25,7 +24,7 @@ from ._clients import modellab_listing
 from ._data import PAGE_SIZE
 from ._harness import Job, Outcome, RunVariant, Variant, ratios, run_interleaved, spread
 from ._report import Section, check, megabytes, seconds, show, table, variant_rows
-from ._server import SERVED_PATH, TOUCH_PATH, ServerConfig, page_server
+from ._server import TOUCH_PATH, ServerConfig, page_server, served_stats
 from ._settings import Settings
 
 __all__ = ["SCENARIO", "VARIANTS", "run"]
@@ -159,9 +158,7 @@ def _post(url: str) -> None:
 
 
 def _served(origin: str) -> int:
-    with urllib.request.urlopen(origin + SERVED_PATH, timeout=60) as answer:
-        served: int = json.load(answer)["served"]
-    return served
+    return served_stats(origin).requests
 
 
 def _incremental(origin: str) -> list[list[str]]:

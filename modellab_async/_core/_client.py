@@ -212,12 +212,12 @@ class BaseClient:
         # Other requests leave `stream` out: transports written before it still serve them.
         open_response = partial(transport.open, stream=True) if stream else transport.open
         for _ in range(MAX_REDIRECTS + 1):
-            async with self._throttle.slot(meter, on_wait):
+            async with self._throttle.slot(meter, on_wait) as slot:
                 sent = 0.0 if hooks is None else hooks.sent(request, attempt)
                 async with open_response(request.method, url, headers) as response:
                     if hooks is not None:
                         hooks.received(request, attempt, response.status, sent)
-                    self._throttle.observe(response.status, response.headers)
+                    slot.observe(response.status, response.headers)
                     logger.debug("%s: HTTP %d", request.describe(), response.status)
                     if response.status in REDIRECT_STATUSES:
                         location = response.headers.get("Location")

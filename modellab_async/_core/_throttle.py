@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Self
 
 import anyio
 
@@ -56,6 +57,9 @@ class Throttle:
         self._closed_until = 0.0
         self._window_end = 0.0
         self._allowance: int | None = None
+        #: Requests through the gate so far: a slot's place in this count tells how
+        #: many were sent after it.
+        self._passed = 0
 
     def slot(
         self, meter: Traffic | None = None, on_wait: Callable[[float], object] | None = None
@@ -93,23 +97,29 @@ class Throttle:
             self._allowance -= 1
             self.stats.budget = max(self._allowance, 0)
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+    def observe(self, status: int, headers: Mapping[str, str], *, sent_since: int = 0) -> None:
         """Learn from an answer: the window's remaining budget, a 429, a success.
 
-        A wait longer than `max_wait` is not imposed on anyone: the request it
-        answers fails at once (see `RetryPolicy`), and the gate stays open.
+        `sent_since` is how many requests passed the gate after the one answered:
+        its `X-RateLimit-Remaining` cannot have counted them yet, while it has
+        counted those sent before it, answered or not. A wait longer than
+        `max_wait` is not imposed on anyone: the request it answers fails at
+        once (see `RetryPolicy`), and the gate stays open.
         """
         now = anyio.current_time()
         window = rate_limit_window(headers)
         if window is not None and window[1] <= self._max_wait:
             remaining, reset = window
-            # Requests still in flight spend this window's budget too.
-            estimate = remaining - (self.stats.in_flight - 1)
-            if now + reset > self._window_end + 1.0 or self._allowance is None:
-                self._allowance = estimate
+            # The latest answer is the freshest count: an earlier, lower one may have been
+            # low only because a request sent after it overtook it on the way.
+            self._allowance = remaining - sent_since
+            end = now + reset
+            if end > self._window_end + 1.0:
+                self._window_end = end  # a new window
             else:
-                self._allowance = min(self._allowance, estimate)
-            self._window_end = now + reset
+                # The reset comes in whole seconds rounded up, so every answer's end is
+                # late by up to a second: the earliest is the closest.
+                self._window_end = min(self._window_end, end)
             self.stats.budget = max(self._allowance, 0)
         if status == 429:
             self.stats.rate_limited += 1
@@ -132,7 +142,7 @@ class Throttle:
 class _Slot:
     """One request's passage: through the gate, then one place among those in flight."""
 
-    __slots__ = ("_meter", "_on_wait", "_throttle", "_token")
+    __slots__ = ("_meter", "_on_wait", "_place", "_throttle", "_token")
 
     def __init__(
         self, throttle: Throttle, meter: Traffic | None, on_wait: Callable[[float], object] | None
@@ -140,13 +150,21 @@ class _Slot:
         self._throttle = throttle
         self._meter = meter
         self._on_wait = on_wait
+        self._place = 0
         # Borrowed on behalf of a token, not the task: a streamed body may be
         # finished by whichever task closes it.
         self._token = object()
 
-    async def __aenter__(self) -> None:
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Let the throttle learn from this request's answer (see `Throttle.observe`)."""
+        throttle = self._throttle
+        throttle.observe(status, headers, sent_since=throttle._passed - self._place)
+
+    async def __aenter__(self) -> Self:
         throttle = self._throttle
         await throttle._pass_gate(self._meter, self._on_wait)
+        throttle._passed += 1
+        self._place = throttle._passed
         try:
             throttle._limiter.acquire_on_behalf_of_nowait(self._token)
         except anyio.WouldBlock:
@@ -154,6 +172,7 @@ class _Slot:
         throttle.stats.started()
         if self._meter is not None:
             self._meter.started()
+        return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         throttle = self._throttle

@@ -63,7 +63,7 @@ class Projects(Collection):
             page_size: items per request, 1 to 100 (default 100).
             start_page: the page number to start from, as the service numbers them.
             limit: stop after this many projects.
-            concurrency: pages fetched at once; by default the walk chooses, from 4 up to
+            concurrency: pages fetched at once; by default the walk chooses, from 16 up to
                 32 as answers come back unthrottled. Items still come in order; 1 walks
                 page by page (prefetching one).
             prefetch: fetch the next page while the caller works on this one.
@@ -96,7 +96,7 @@ class Projects(Collection):
         """Fetch many projects: one `Result` per id, holding the project or the error it met.
 
         At most `concurrency` requests are in flight (by default the fetch chooses,
-        from 4 up to 32); results come in the order of `ids`, or with
+        from 16 up to 32); results come in the order of `ids`, or with
         `ordered=False` as soon as they are ready.
         """
         return self._get_many(ids, concurrency, ordered, self.get)

@@ -94,7 +94,7 @@ class Runs(Collection):
             page_size: items per request, 1 to 100 (default 100).
             start_page: the page number to start from, as the service numbers them.
             limit: stop after this many runs.
-            concurrency: pages fetched at once; by default the walk chooses, from 4 up to
+            concurrency: pages fetched at once; by default the walk chooses, from 16 up to
                 32 as answers come back unthrottled. Items still come in order; 1 walks
                 page by page (prefetching one).
             prefetch: fetch the next page while the caller works on this one.
@@ -149,7 +149,7 @@ class Runs(Collection):
         runs cost about 10 requests; only ids a batch did not return are asked
         for one by one, so a missing run comes back as a `NotFoundError` result
         without disturbing the others. At most `concurrency` requests are in
-        flight; by default the fetch chooses, from 4 up to 32 as answers come back
+        flight; by default the fetch chooses, from 16 up to 32 as answers come back
         unthrottled. Results come in the order of `ids`, or with `ordered=False` as
         soon as their batch is done. `batch_size` (1 to 100) sets how many ids
         one list request asks for.

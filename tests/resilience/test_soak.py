@@ -155,7 +155,7 @@ async def test_a_million_runs_stream_through_faults_exactly_once_in_flat_memory(
     started = time.perf_counter()
     async with ModelLabClient(API_KEY, APP_KEY, base_url=url, retries=policy) as client:
         count = 0
-        async for run in client.runs.list(page_size=PAGE_SIZE, concurrency=8):
+        async for run in client.runs.list(page_size=PAGE_SIZE):  # the default concurrency
             count += 1
             run_id = int(run.id)
             out_of_order += run_id != count
