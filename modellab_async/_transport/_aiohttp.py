@@ -175,15 +175,17 @@ class _AiohttpResponse:
         length = response.content_length
         # Content-Length counts the bytes on the wire: only an unencoded body is
         # refused by it, a compressed one is counted as it is inflated.
-        if (
-            length is not None
-            and length > max_bytes
-            and not response.headers.get("Content-Encoding")
-        ):
-            raise DecodeError(f"{where}: body of {length} bytes exceeds the {max_bytes}-byte limit")
-        chunks = []
-        size = 0
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
         try:
+            if length is not None and not encoded:
+                if length > max_bytes:
+                    raise DecodeError(
+                        f"{where}: body of {length} bytes exceeds the {max_bytes}-byte limit"
+                    )
+                # Exactly `length` bytes arrive, as sent: read them in one piece.
+                return await response.read()
+            chunks = []
+            size = 0
             # aiohttp inflates a bounded step at a time and stops reading the socket
             # while its buffer is full, so a bomb costs at most the limit and a chunk.
             async for chunk in response.content.iter_chunked(CHUNK_SIZE):
