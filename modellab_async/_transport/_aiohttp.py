@@ -5,6 +5,7 @@ Every aiohttp exception is translated into a `TransportError` here, and only her
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 import urllib.request
@@ -107,9 +108,20 @@ def _tls_context(option: SSLContext | Literal["system"] | None) -> SSLContext | 
         return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if option is not None:
         raise ConfigurationError(f"ssl must be an ssl.SSLContext or 'system', got {option!r}")
-    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context()
+    cert_file, cert_dir = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cert_file or cert_dir:
+        return _context_for_bundle(cert_file, cert_dir)
     return None
+
+
+@functools.lru_cache(maxsize=4)
+def _context_for_bundle(cert_file: str | None, cert_dir: str | None) -> SSLContext:
+    """Return a context trusting what `SSL_CERT_FILE`/`SSL_CERT_DIR` name, made once per pair.
+
+    Loading a bundle takes tens of milliseconds: clients made with the same
+    environment share one context.
+    """
+    return ssl.create_default_context(cafile=cert_file, capath=cert_dir)
 
 
 #: What aiohttp raises for a failed exchange; `translate_error` turns each into the client's.
