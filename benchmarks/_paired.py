@@ -28,11 +28,12 @@ __all__ = ["Paired", "PairedJob", "measure", "run_paired"]
 
 
 class PairedJob(msgspec.Struct, frozen=True):
-    """How long a head-to-head run is: `slices` slices of `slice_runs` runs per contender."""
+    """How long a head-to-head run is, and modellab_async's `concurrency` (None: the default)."""
 
     origin: str
     slice_runs: int
     slices: int
+    concurrency: int | None = None
 
 
 class Paired(msgspec.Struct, frozen=True):
@@ -68,7 +69,8 @@ async def measure(job: PairedJob) -> Paired:
             return timed(typed, typed_pages(client_session, job.origin, job.slice_runs))
 
         def modellab_slice() -> Awaitable[None]:
-            return timed(modellab, count_items(client.runs.list(limit=job.slice_runs)))
+            listing = client.runs.list(limit=job.slice_runs, concurrency=job.concurrency)
+            return timed(modellab, count_items(listing))
 
         await typed_slice()  # warm both up (connections, caches) before measuring
         await modellab_slice()
