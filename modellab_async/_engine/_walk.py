@@ -11,6 +11,7 @@ never across a yield, where the caller's own context runs.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -119,7 +120,9 @@ class Walk(Generic[PageT, ItemT]):
             self._scope = hooks.start(operation_of("listing", self._listing.request))
         ended: BaseException | None = None
         try:
+            started = time.monotonic()
             page = await self._fetch(self._strategy.first_query())
+            self._window.calibrate(time.monotonic() - started)
             cursor = self._strategy.cursor(page)
             plan = self._plan(page)
             if plan is not None:
@@ -222,9 +225,10 @@ class Walk(Generic[PageT, ItemT]):
         yield self._cut(cursor, page)
         while jobs and self._wants_more():
             expected, job = jobs[0]
+            wanted = time.monotonic()
             page = await job.wait()
             jobs.popleft()
-            window.answered()
+            window.answered(time.monotonic() - wanted)
             cursor = self._strategy.cursor(page)
             if cursor != expected:
                 raise PaginationError(

@@ -63,7 +63,8 @@ class Projects(Collection):
             page_size: items per request, 1 to 100 (default 100).
             start_page: the page number to start from, as the service numbers them.
             limit: stop after this many projects.
-            concurrency: pages fetched at once; by default the walk chooses, from 16 up to
+            concurrency: pages fetched at once; by default the walk chooses, from 16 (2 for a
+                service within 10 ms) up to
                 32 as answers come back unthrottled. Items still come in order; 1 walks
                 page by page (prefetching one).
             prefetch: fetch the next page while the caller works on this one.

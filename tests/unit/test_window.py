@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from modellab_async import ClientStats
-from modellab_async._engine._window import CEILING, START, Window
+from modellab_async._engine._window import CEILING, NEAR, NEAR_START, START, Window
 from modellab_async.testing import MockRequest
 from tests.scripted import run_resource
 
@@ -45,6 +45,31 @@ def test_the_window_doubles_with_every_round_trip_up_to_the_ceiling() -> None:
     assert window.size == 2 * START
     answer_times(window, 10 * CEILING)
     assert window.size == CEILING
+
+
+def test_a_near_service_starts_small_and_grows_only_on_answers_it_was_slow_with() -> None:
+    window = Window(None, ClientStats(concurrency_limit=64))
+    window.calibrate(NEAR / 4)  # the first page came back from loopback, say
+    assert window.size == NEAR_START
+    for _ in range(3 * CEILING):
+        window.answered(waited=NEAR / 2)  # the pipeline keeps up: no reason to grow
+    assert window.size == NEAR_START
+    window.answered(waited=NEAR)  # a page kept the walk waiting: latency to hide
+    assert window.size == NEAR_START + 1
+
+
+def test_a_far_service_starts_at_start() -> None:
+    window = Window(None, ClientStats(concurrency_limit=64))
+    window.calibrate(5 * NEAR)
+    assert window.size == START
+    window.answered(waited=0.0)
+    assert window.size == START + 1
+
+
+def test_a_concurrency_given_is_not_calibrated() -> None:
+    window = Window(8, ClientStats(concurrency_limit=64))
+    window.calibrate(NEAR / 4)
+    assert window.size == 8
 
 
 def test_a_429_halves_the_window_and_the_next_answers_grow_it_again() -> None:
