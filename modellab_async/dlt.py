@@ -23,9 +23,9 @@ each missing one with a 404) and by every full refresh.
 
 The first sync of a resource into a destination (no state saved for it yet)
 replaces its tables instead of merging into them: dlt then writes straight
-into them, with no staging copy and no merge. Each page becomes Arrow tables
-as it arrives, handed to dlt `_ROWS_PER_TABLE` runs at a time (dlt's work per
-table yielded is large, its work per row in an Arrow table small).
+into them, with no staging copy and no merge. Items become Arrow tables a
+thousand at a time as pages arrive, handed to dlt `_ROWS_PER_TABLE` runs at a
+time (dlt's work per table yielded is large, its work per row in Arrow small).
 Needs the `dlt` extra: `pip install "modellab-async[dlt]"`.
 """
 
@@ -78,6 +78,8 @@ _RESOURCE_HINTS = {
 }
 #: Items per table yielded: dlt's work per table is large, its work per row small.
 _ROWS_PER_TABLE = 4 * CHUNK_ROWS
+#: Items built into Arrow at once: few calls per row, few objects held long.
+_ROWS_PER_BUILD = 1000
 
 Item = Run | Project
 
@@ -188,7 +190,7 @@ _METRIC = (
 def _column(values: list[Any], type_: pa.DataType) -> pa.Array[Any]:
     """Build a column; ids the wire sends as numbers (`project_id`) become text, as in frames."""
     column: pa.Array[Any] = pa.array(values, None if type_ == _TEXT else type_)
-    return column.cast(_TEXT) if type_ == _TEXT else column
+    return column if column.type == type_ else column.cast(type_)
 
 
 @dataclass(frozen=True)
@@ -240,53 +242,61 @@ class _Entity:
         """Build the rows of items and removed ids, by table: nothing if there are neither.
 
         With `replace`, the load's rows replace the tables' (a first sync: no
-        staging, no merge), so removed ids need no rows, and the items a merge
-        would delete (a non-null `deleted_at`) are left out.
+        staging, no merge), so removed ids need no rows.
         """
         if replace:
             removed = ()
         if not items and not removed:
             return
         own = self.table_of(items)
-        if removed:
-            own = pa.concat_tables([own, self.removal_of(removed, now)])
-        if replace:
-            own = own.filter(pc.is_null(own[_DELETED_AT]))
-        yield self.table, own
+        yield self.table, pa.concat_tables([own, self.removal_of(removed, now)]) if removed else own
         for child in self.children:
             yield child.table, child.table_of(items, removed, now, replace=replace)
 
     def marked(self, table: str, rows: pa.Table, *, replace: bool) -> Any:
-        """Return `rows` of `table` as dlt takes them: with the table's hints."""
+        """Return `rows` of `table` as dlt takes them: with the table's hints.
+
+        Replacing, the rows a merge would delete (a non-null `deleted_at`) are left out.
+        """
         if table == self.table:
+            if replace:
+                rows = rows.filter(pc.is_null(rows[_DELETED_AT]))
             return dlt.mark.with_hints(rows, _RESOURCE_HINTS[replace])
         child = next(child for child in self.children if child.table == table)
         return dlt.mark.with_hints(rows, child.hints(replace=replace), create_table_variant=True)
 
 
 class _Load:
-    """One resource's rows, built as each page arrives and handed to dlt in large tables.
+    """One resource's rows: built into Arrow a thousand items at a time, handed to dlt in large tables.
 
-    Building a page's rows at once lets its Python objects go while they are
-    young (cheap for the garbage collector); dlt's work per table yielded is
-    large, so the pages' tables are yielded together, `rows` items at a time.
+    Built in small batches, items are let go while they are young, which costs
+    the garbage collector little; dlt's work per table yielded is large, so
+    the batches' tables are yielded together, `_ROWS_PER_TABLE` items at a time.
     """
 
     def __init__(self, entity: _Entity, *, replace: bool) -> None:
         self._entity = entity
         self._replace = replace
+        self._items: list[Item] = []
         self._pieces: dict[str, list[pa.Table]] = {}
         self.rows = 0
 
-    def add(self, items: Sequence[Item], removed: Sequence[str] = ()) -> None:
-        """Build the rows of `items` and of `removed` ids."""
-        now = datetime.now(UTC)
-        for table, rows in self._entity.tables(items, removed, now, replace=self._replace):
-            self._pieces.setdefault(table, []).append(rows)
+    def add(self, items: Sequence[Item]) -> None:
+        """Take `items` in, building their rows once enough have come."""
+        self._items.extend(items)
         self.rows += len(items)
+        if len(self._items) >= _ROWS_PER_BUILD:
+            self._build(())
 
-    def take(self) -> list[Any]:
-        """Return the tables built so far, ready to yield to dlt, and start afresh."""
+    def _build(self, removed: Sequence[str]) -> None:
+        now = datetime.now(UTC)
+        for table, rows in self._entity.tables(self._items, removed, now, replace=self._replace):
+            self._pieces.setdefault(table, []).append(rows)
+        self._items = []
+
+    def take(self, removed: Sequence[str] = ()) -> list[Any]:
+        """Return the tables of the items taken in and of `removed` ids, to yield; start afresh."""
+        self._build(removed)
         taken = [
             self._entity.marked(table, pa.concat_tables(pieces), replace=self._replace)
             for table, pieces in self._pieces.items()
@@ -384,10 +394,10 @@ class _Sync:
         self._pipeline = dlt.current.pipeline()
         self._replace = not listings
 
-    def _hand_over(self, load: _Load) -> list[Any]:
-        """Take what `load` holds to yield it, counting its items in the report."""
+    def _hand_over(self, load: _Load, removed: Sequence[str] = ()) -> list[Any]:
+        """Take what `load` holds, and `removed`, to yield it; count its items in the report."""
         _add(self._options.report.changed, self._entity.table, load.rows)
-        return load.take()
+        return load.take(removed)
 
     async def _held(self, project_id: int | None) -> set[str]:
         return await anyio.to_thread.run_sync(_held_ids, self._pipeline, self._entity, project_id)
@@ -439,8 +449,7 @@ class _Sync:
         if full:
             gone = set(await collection.deleted(await self._held(project_id) - walked))
         removed = sorted(gone - walked)
-        load.add((), removed)
-        for batch in self._hand_over(load):
+        for batch in self._hand_over(load, removed):
             yield batch
         _add(options.report.deleted, entity.table, len(removed))
         watermark = changes.watermark
