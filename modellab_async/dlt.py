@@ -21,24 +21,29 @@ with a non-null `deleted_at`, which dlt's `hard_delete` hint turns into a delete
 Deletions are found when asked (`reconcile=True`: list the live ids, confirm
 each missing one with a 404) and by every full refresh.
 
-Pages become Arrow tables, about `CHUNK_ROWS` runs at a time (dlt's work per
-table yielded is large, its work per row in an Arrow table small).
+The first sync of a resource into a destination (no state saved for it yet)
+replaces its tables instead of merging into them: dlt then writes straight
+into them, with no staging copy and no merge. Items become Arrow tables a
+thousand at a time as pages arrive, handed to dlt `_ROWS_PER_TABLE` runs at a
+time (dlt's work per table yielded is large, its work per row in Arrow small).
 Needs the `dlt` extra: `pip install "modellab-async[dlt]"`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence, Sized
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from itertools import accumulate, chain
 from operator import attrgetter
 from typing import Any
 
 import anyio.to_thread
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.schema.typing import TColumnSchema, TWriteDispositionConfig
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.sources import DltResource, DltSource
@@ -53,14 +58,28 @@ __all__ = ["SyncReport", "SyncStateError", "modellab_source"]
 _TYPES = arrow_types()
 _TIMESTAMP = _TYPES["timestamp"]
 _TEXT = pa.string()
-#: The column whose non-null value makes dlt delete the row (`hard_delete`).
+#: The column whose non-null value makes a merge delete the row (`hard_delete`).
 _DELETED_AT = "deleted_at"
-_DELETED_AT_HINT: TColumnSchema = {
-    "name": _DELETED_AT,
-    "data_type": "timestamp",
-    "hard_delete": True,
-}
 _REPLACE_BY_OWNER: TWriteDispositionConfig = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+def _deleted_at(*, replace: bool) -> TColumnSchema:
+    """Return the hint of the `deleted_at` column; dlt applies `hard_delete` to merges alone."""
+    return {"name": _DELETED_AT, "data_type": "timestamp", "hard_delete": not replace}
+
+
+#: The hints of a resource's own table, by whether this load replaces it.
+_RESOURCE_HINTS = {
+    replace: dlt.mark.make_hints(
+        write_disposition="replace" if replace else "merge",
+        columns=[_deleted_at(replace=replace)],
+    )
+    for replace in (False, True)
+}
+#: Items per table yielded: dlt's work per table is large, its work per row small.
+_ROWS_PER_TABLE = 4 * CHUNK_ROWS
+#: Items built into Arrow at once: few calls per row, few objects held long.
+_ROWS_PER_BUILD = 1000
 
 Item = Run | Project
 
@@ -91,6 +110,13 @@ def _add(counts: dict[str, int], table: str, number: int) -> None:
     counts[table] = counts.get(table, 0) + number
 
 
+def _repeat(values: Sequence[str], groups: Sequence[Sized]) -> pa.Array[Any]:
+    """Repeat each value once per member of its group: each entry's owner, found in C++."""
+    offsets = pa.array(list(accumulate(map(len, groups), initial=0)), pa.int32())
+    members = pa.ListArray.from_arrays(offsets, pa.nulls(offsets[-1].as_py()))
+    return pa.array(values, _TEXT).take(pc.list_parent_indices(members))
+
+
 @dataclass(frozen=True)
 class _Child:
     """A child table in long form: one row per entry (a param, a tag, a metric) of an item."""
@@ -100,42 +126,46 @@ class _Child:
     columns: tuple[tuple[str, pa.DataType], ...]
     entries: Callable[[Any], Sequence[Any] | None]
 
-    def hints(self) -> Any:
+    def hints(self, *, replace: bool) -> Any:
         """Merge by owner: an item's rows replace all its old ones, so removed keys go too."""
         return dlt.mark.make_hints(
             table_name=self.table,
             primary_key=[],
             merge_key=self.owner,
-            write_disposition=_REPLACE_BY_OWNER,
+            write_disposition="replace" if replace else _REPLACE_BY_OWNER,
             columns=[
                 {"name": self.owner, "data_type": "text", "nullable": False},
-                _DELETED_AT_HINT,
+                _deleted_at(replace=replace),
             ],
         )
 
-    def table_of(self, items: Sequence[Item], removed: Sequence[str], now: datetime) -> pa.Table:
-        """Build the rows of `items`, and one deletion row per owner without entries.
+    def table_of(
+        self, items: Sequence[Item], removed: Sequence[str], now: datetime, *, replace: bool
+    ) -> pa.Table:
+        """Build the rows of `items`; when merging, one deletion row per owner without entries.
 
         An owner (run, project) with no entries left, or `removed`, gets a row
         with `deleted_at` set: it deletes the owner's old rows and adds none.
+        A table being replaced holds no old rows, so it needs no deletion rows.
         """
-        owners: list[str] = []
-        entries: list[Any] = []
-        emptied = list(removed)
-        for item in items:
-            found = self.entries(item.attributes)
-            if found:
-                owners.extend([item.id] * len(found))
-                entries.extend(found)
-            else:
-                emptied.append(item.id)
-        padding = [None] * len(emptied)
-        arrays: list[pa.Array[Any]] = [pa.array(owners + emptied, _TEXT)]
+        groups = [self.entries(item.attributes) or () for item in items]
+        entries = list(chain.from_iterable(groups))
+        arrays = [_repeat([item.id for item in items], groups)]
         arrays.extend(
-            pa.array([*map(attrgetter(name), entries), *padding], type_)
-            for name, type_ in self.columns
+            pa.array(list(map(attrgetter(name), entries)), type_) for name, type_ in self.columns
         )
-        arrays.append(pa.array([None] * len(entries) + [now] * len(emptied), _TIMESTAMP))
+        arrays.append(pa.nulls(len(entries), self.schema.field(_DELETED_AT).type))
+        table = pa.Table.from_arrays(arrays, schema=self.schema)
+        emptied = [item.id for item, group in zip(items, groups, strict=True) if not group]
+        if replace or not (removed or emptied):
+            return table
+        return pa.concat_tables([table, self.deletions_of([*removed, *emptied], now)])
+
+    def deletions_of(self, owners: Sequence[str], now: datetime) -> pa.Table:
+        """One row per owner whose old rows go: its id and `deleted_at`, the entry's columns null."""
+        arrays: list[pa.Array[Any]] = [pa.array(owners, _TEXT)]
+        arrays.extend(pa.nulls(len(owners), field.type) for field in list(self.schema)[1:-1])
+        arrays.append(pa.array([now] * len(owners), _TIMESTAMP))
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
     @cached_property
@@ -160,7 +190,7 @@ _METRIC = (
 def _column(values: list[Any], type_: pa.DataType) -> pa.Array[Any]:
     """Build a column; ids the wire sends as numbers (`project_id`) become text, as in frames."""
     column: pa.Array[Any] = pa.array(values, None if type_ == _TEXT else type_)
-    return column.cast(_TEXT) if type_ == _TEXT else column
+    return column if column.type == type_ else column.cast(type_)
 
 
 @dataclass(frozen=True)
@@ -206,20 +236,74 @@ class _Entity:
         )
         return pa.Table.from_arrays(arrays, schema=schema)
 
-    def batches(
-        self, items: Sequence[Item], removed: Sequence[str], now: datetime
-    ) -> Iterable[Any]:
-        """Yield what dlt loads for items and removed ids: nothing if there are neither."""
+    def tables(
+        self, items: Sequence[Item], removed: Sequence[str], now: datetime, *, replace: bool
+    ) -> Iterator[tuple[str, pa.Table]]:
+        """Build the rows of items and removed ids, by table: nothing if there are neither.
+
+        With `replace`, the load's rows replace the tables' (a first sync: no
+        staging, no merge), so removed ids need no rows.
+        """
+        if replace:
+            removed = ()
         if not items and not removed:
             return
-        if items:
-            yield self.table_of(items)
-        if removed:
-            yield self.removal_of(removed, now)
+        own = self.table_of(items)
+        yield self.table, pa.concat_tables([own, self.removal_of(removed, now)]) if removed else own
         for child in self.children:
-            yield dlt.mark.with_hints(
-                child.table_of(items, removed, now), child.hints(), create_table_variant=True
-            )
+            yield child.table, child.table_of(items, removed, now, replace=replace)
+
+    def marked(self, table: str, rows: pa.Table, *, replace: bool) -> Any:
+        """Return `rows` of `table` as dlt takes them: with the table's hints.
+
+        Replacing, the rows a merge would delete (a non-null `deleted_at`) are left out.
+        """
+        if table == self.table:
+            if replace:
+                rows = rows.filter(pc.is_null(rows[_DELETED_AT]))
+            return dlt.mark.with_hints(rows, _RESOURCE_HINTS[replace])
+        child = next(child for child in self.children if child.table == table)
+        return dlt.mark.with_hints(rows, child.hints(replace=replace), create_table_variant=True)
+
+
+class _Load:
+    """One resource's rows: built into Arrow a thousand items at a time, handed to dlt in large tables.
+
+    Built in small batches, items are let go while they are young, which costs
+    the garbage collector little; dlt's work per table yielded is large, so
+    the batches' tables are yielded together, `_ROWS_PER_TABLE` items at a time.
+    """
+
+    def __init__(self, entity: _Entity, *, replace: bool) -> None:
+        self._entity = entity
+        self._replace = replace
+        self._items: list[Item] = []
+        self._pieces: dict[str, list[pa.Table]] = {}
+        self.rows = 0
+
+    def add(self, items: Sequence[Item]) -> None:
+        """Take `items` in, building their rows once enough have come."""
+        self._items.extend(items)
+        self.rows += len(items)
+        if len(self._items) >= _ROWS_PER_BUILD:
+            self._build(())
+
+    def _build(self, removed: Sequence[str]) -> None:
+        now = datetime.now(UTC)
+        for table, rows in self._entity.tables(self._items, removed, now, replace=self._replace):
+            self._pieces.setdefault(table, []).append(rows)
+        self._items = []
+
+    def take(self, removed: Sequence[str] = ()) -> list[Any]:
+        """Return the tables of the items taken in and of `removed` ids, to yield; start afresh."""
+        self._build(removed)
+        taken = [
+            self._entity.marked(table, pa.concat_tables(pieces), replace=self._replace)
+            for table, pieces in self._pieces.items()
+        ]
+        self._pieces = {}
+        self.rows = 0
+        return taken
 
 
 _RUNS = _Entity(
@@ -289,13 +373,31 @@ class _Options:
 
 
 class _Sync:
-    """One resource's sync through one client: each listing, then what it found deleted."""
+    """One resource's sync through one client: each listing, then what it found deleted.
 
-    def __init__(self, client: ModelLabClient, entity: _Entity, options: _Options) -> None:
+    `listings` is the resource's state, one scope per listing. Before its first
+    sync it holds none, and this sync replaces the resource's tables instead of
+    merging into them: all they will hold is what it yields. A sync killed
+    half-way commits no state, so the next one replaces them again.
+    """
+
+    def __init__(
+        self,
+        client: ModelLabClient,
+        entity: _Entity,
+        options: _Options,
+        listings: dict[str, Any],
+    ) -> None:
         self._client = client
         self._entity = entity
         self._options = options
         self._pipeline = dlt.current.pipeline()
+        self._replace = not listings
+
+    def _hand_over(self, load: _Load, removed: Sequence[str] = ()) -> list[Any]:
+        """Take what `load` holds, and `removed`, to yield it; count its items in the report."""
+        _add(self._options.report.changed, self._entity.table, load.rows)
+        return load.take(removed)
 
     async def _held(self, project_id: int | None) -> set[str]:
         return await anyio.to_thread.run_sync(_held_ids, self._pipeline, self._entity, project_id)
@@ -325,31 +427,30 @@ class _Sync:
         walked: set[str] = set()
         stamps: dict[str, datetime] = {}
         newest: datetime | None = None
-        fresh: list[Item] = []
+        load = _Load(entity, replace=self._replace)
         async with aclosing(changes.pages()) as pages:
             async for page in pages:
+                fresh = []
                 for item in page.items:
                     stamp = item.attributes.updated_at
                     newest = stamp if newest is None else newest
                     if stamp >= newest - options.overlap:
                         stamps[item.id] = stamp
-                    if recent.get(item.id) != stamp.isoformat():
+                    if item.id not in recent or recent[item.id] != stamp.isoformat():
                         fresh.append(item)
+                load.add(fresh)
                 walked.update(item.id for item in page.items)
                 if options.report.on_page is not None:
                     total = page.meta.page.total if since is None else None
                     options.report.on_page(entity.table, len(page.items), total)
-                if len(fresh) >= CHUNK_ROWS:
-                    for batch in entity.batches(fresh, (), datetime.now(UTC)):
+                if load.rows >= _ROWS_PER_TABLE:
+                    for batch in self._hand_over(load):
                         yield batch
-                    _add(options.report.changed, entity.table, len(fresh))
-                    fresh = []
         if full:
             gone = set(await collection.deleted(await self._held(project_id) - walked))
         removed = sorted(gone - walked)
-        for batch in entity.batches(fresh, removed, datetime.now(UTC)):
+        for batch in self._hand_over(load, removed):
             yield batch
-        _add(options.report.changed, entity.table, len(fresh))
         _add(options.report.deleted, entity.table, len(removed))
         watermark = changes.watermark
         scope["watermark"] = None if watermark is None else watermark.isoformat()
@@ -365,9 +466,10 @@ class _Sync:
         collection = self._entity.collection(self._client)
         items = [result.unwrap() async for result in collection.get_many(ids)]
         fresh = [i for i in items if recent.get(i.id) != i.attributes.updated_at.isoformat()]
-        for batch in self._entity.batches(fresh, (), datetime.now(UTC)):
+        load = _Load(self._entity, replace=self._replace)
+        load.add(fresh)
+        for batch in self._hand_over(load):
             yield batch
-        _add(self._options.report.changed, self._entity.table, len(fresh))
         scope["recent"] = {item.id: item.attributes.updated_at.isoformat() for item in items}
 
 
@@ -418,7 +520,7 @@ def modellab_source(
         state = dlt.current.resource_state().setdefault("listings", {})
         async with client() as api:
             try:
-                sync = _Sync(api, _PROJECTS, options)
+                sync = _Sync(api, _PROJECTS, options, state)
                 if ids:
                     stream = sync.by_id(ids, state.setdefault("ids", {}))
                 else:
@@ -432,7 +534,7 @@ def modellab_source(
         state = dlt.current.resource_state().setdefault("listings", {})
         async with client() as api:
             try:
-                sync = _Sync(api, _RUNS, options)
+                sync = _Sync(api, _RUNS, options, state)
                 scopes: list[int | None] = [*ids] or [None]
                 for project_id in scopes:
                     key = "all" if project_id is None else f"project:{project_id}"
@@ -455,6 +557,6 @@ def _resource(generator: Callable[[], AsyncIterator[Any]], entity: _Entity) -> D
         name=entity.table,
         primary_key="id",
         write_disposition="merge",
-        columns=[_DELETED_AT_HINT],
+        columns=[_deleted_at(replace=False)],
     )
     return factory()

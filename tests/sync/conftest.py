@@ -63,15 +63,20 @@ def database(tmp_path: Path) -> Path:
 
 
 async def sync(fake: FakeModelLab, database: Path, **options: Any) -> SyncReport:
+    """Run `modellab_source(**options)` on `fake` into `database` (see `sync_from`)."""
+    return await sync_from(
+        fake.url, database, api_key=fake.api_key, app_key=fake.app_key, **options
+    )
+
+
+async def sync_from(base_url: str, database: Path, **options: Any) -> SyncReport:
     """Run `modellab_source(**options)` into `database` with a dlt pipeline, in a worker thread.
 
     Each sync starts from an empty working folder, so what it knows of the
     last one comes from the destination alone.
     """
     report = SyncReport()
-    source = modellab_source(
-        base_url=fake.url, api_key=fake.api_key, app_key=fake.app_key, report=report, **options
-    )
+    source = modellab_source(base_url=base_url, report=report, **options)
 
     def run() -> None:
         with tempfile.TemporaryDirectory() as workdir:
@@ -151,6 +156,13 @@ def walks(requests: Sequence[RecordedRequest], resource: str) -> list[RecordedRe
 def walk_bound(changed: int) -> int:
     """Requests item 1 allows a walk that hands over `changed` items."""
     return math.ceil(changed / PAGE_SIZE) + 1
+
+
+def schemas(database: Path) -> set[str]:
+    """The schemas of the DuckDB file: `main`, and `main_staging` once dlt has merged."""
+    with duckdb.connect(str(database)) as db:
+        rows = db.sql("SELECT schema_name FROM duckdb_schemas() WHERE NOT internal").fetchall()
+    return {name for (name,) in rows}
 
 
 def count_where(database: Path, query: str) -> int:

@@ -7,11 +7,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
+from aiohttp import web
 
 from modellab_async.testing import FakeModelLab, MetricSummary, Param, Tag
+from tests.scripted import ScriptedServer, json_response, run_resource
 
-from .conftest import copy_of, count_where, served_by, sync, walk_bound, walks
+from .conftest import (
+    copy_of,
+    count_where,
+    schemas,
+    served_by,
+    sync,
+    sync_from,
+    walk_bound,
+    walks,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -156,3 +168,45 @@ def test_neither_the_package_nor_the_command_line_imports_dlt() -> None:
         "assert 'dlt' not in sys.modules and 'duckdb' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+async def test_the_first_sync_writes_straight_into_the_tables_the_next_ones_merge(
+    fake: FakeModelLab, database: Path
+) -> None:
+    await sync(fake, database)
+    # Replaced, not merged: dlt made no staging copy to merge from.
+    assert "main_staging" not in schemas(database)
+    assert copy_of(database) == served_by(fake)
+    changed = fake.runs()[3]
+    fake.update_run(changed.id, name="renamed", params=None)
+    fake.delete_run(fake.runs()[4].id)
+    report = await sync(fake, database, reconcile=True)
+    assert "main_staging" in schemas(database)
+    assert report.changed["runs"] == 1
+    assert copy_of(database) == served_by(fake)
+
+
+async def test_a_listed_run_marked_deleted_stays_out_of_the_first_sync_as_out_of_a_merge(
+    database: Path,
+) -> None:
+    stamps = ("2026-05-01T12:00:00Z", "2026-05-01T11:00:00Z", "2026-05-01T10:00:00Z")
+    deleted = {"deleted_at": "2026-05-01T11:00:00Z"}
+    runs = [
+        run_resource(run_id, updated_at=stamp, **(deleted if run_id == 2 else {}))
+        for run_id, stamp in enumerate(stamps, start=1)
+    ]
+
+    async def handler(request: web.Request) -> web.Response:
+        data = runs if request.path.endswith("/runs") else []
+        page = {"number": 0, "size": 100, "total": len(data)}
+        return json_response({"data": data, "meta": {"page": page}})
+
+    def ids() -> list[str]:
+        with duckdb.connect(str(database)) as db:
+            return [row[0] for row in db.sql("SELECT id FROM runs ORDER BY id").fetchall()]
+
+    async with ScriptedServer(handler) as server:
+        await sync_from(server.url, database, api_key="key", app_key="key")
+        first = ids()
+        await sync_from(server.url, database, api_key="key", app_key="key", full_refresh=True)
+    assert first == ids() == ["1", "3"]
