@@ -218,7 +218,8 @@ class BaseClient:
                     if hooks is not None:
                         hooks.received(request, attempt, response.status, sent)
                     slot.observe(response.status, response.headers)
-                    logger.debug("%s: HTTP %d", request.describe(), response.status)
+                    if logger.isEnabledFor(logging.DEBUG):  # describe() costs on every request
+                        logger.debug("%s: HTTP %d", request.describe(), response.status)
                     if response.status in REDIRECT_STATUSES:
                         location = response.headers.get("Location")
                         url = redirect_target(url, location, self._dialect.origin)
