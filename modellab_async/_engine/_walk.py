@@ -312,13 +312,16 @@ class Walk(Generic[PageT, ItemT]):
         """Drop items already handed over, should writes have shifted them across pages."""
         item_id = self._listing.item_id
         assert item_id is not None  # a listing with dedupe has ids (Listing checks)
-        kept = [
-            (offset, item)
-            for offset, item in zip(piece.offsets, piece.items, strict=True)
-            if item_id(item) not in seen
-        ]
+        ids = list(map(item_id, piece.items))
+        if seen.isdisjoint(ids):  # the common case: each id read once, the page kept as it is
+            seen.update(ids)
+            return piece
+        kept = []
+        for offset, item, id_ in zip(piece.offsets, piece.items, ids, strict=True):
+            if id_ not in seen:
+                seen.add(id_)
+                kept.append((offset, item))
         self.stats.duplicates_skipped += len(piece.items) - len(kept)
-        seen.update(item_id(item) for _, item in kept)
         return Slice(
             piece.cursor, piece.page, [item for _, item in kept], [offset for offset, _ in kept]
         )
