@@ -193,30 +193,21 @@ class FakeModelLab(LoopbackServer):
 
             fake.update_run(run.id, status="failed", completed_at=None)
         """
-        run = self._store.update_run(run_id, _checked(fields))
-        if run is None:
-            raise KeyError(f"no live run {run_id}")
-        return _copy_run(run)
+        return _copy_of(self._store.update_run(run_id, _checked(fields)), run_id, "live")
 
     def delete_run(self, run_id: int) -> Run:
         """Soft-delete a live run, as DELETE does: gone from listings, then 404; return a copy.
 
         Raises KeyError if no live run has this id.
         """
-        run = self._store.delete_run(run_id)
-        if run is None:
-            raise KeyError(f"no live run {run_id}")
-        return _copy_run(run)
+        return _copy_of(self._store.delete_run(run_id), run_id, "live")
 
     def restore_run(self, run_id: int) -> Run:
         """Bring back a soft-deleted run, its `updated_at` moved to now; return a copy.
 
         Raises KeyError if no deleted run has this id.
         """
-        run = self._store.restore_run(run_id)
-        if run is None:
-            raise KeyError(f"no deleted run {run_id}")
-        return _copy_run(run)
+        return _copy_of(self._store.restore_run(run_id), run_id, "deleted")
 
     def start_churn(
         self,
@@ -272,6 +263,13 @@ def _checked(fields: RunFields) -> dict[str, object]:
     if unknown:
         raise TypeError(f"not a field a test may set: {', '.join(sorted(unknown))}")
     return dict(fields)
+
+
+def _copy_of(run: Run | None, run_id: int, state: str) -> Run:
+    """Return a copy of the run a change touched; `KeyError` if no run in `state` had the id."""
+    if run is None:
+        raise KeyError(f"no {state} run {run_id}")
+    return _copy_run(run)
 
 
 def _copy_run(run: Run) -> Run:
