@@ -58,7 +58,7 @@ from .models import (
 from .resources._blocking import BlockingModelLabClient, BlockingPaginator
 from .resources._client import ModelLabClient
 from .resources._config import SITES
-from .resources._paginator import Paginator
+from .resources._paginator import Changes, Paginator
 
 __all__ = [
     "SITES",
@@ -70,6 +70,7 @@ __all__ = [
     "BlockingModelLabClient",
     "BlockingPaginator",
     "CertificateError",
+    "Changes",
     "Checkpoint",
     "ClientStateError",
     "ClientStats",

@@ -31,27 +31,32 @@ Needs the `dlt` extra: `pip install "modellab-async[dlt]"`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence, Sized
+import io
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
-from itertools import accumulate, chain
-from operator import attrgetter
-from typing import Any
+from functools import cached_property, partial
+from typing import Any, cast
 
 import anyio.to_thread
 import dlt
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
+from anyio.streams.memory import MemoryObjectSendStream
 from dlt.common.schema.typing import TColumnSchema, TWriteDispositionConfig
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.sources import DltResource, DltSource
 
 from . import ModelLabClient, Page, Paginator, Project, Run
-from .frames import CHUNK_ROWS, METRIC_STATS, PROJECTS, RUNS, Kind, arrow_types
+from ._core._tasks import Job
+from .errors import DecodeError, NotFoundError
+from .frames import CHUNK_ROWS, PROJECTS, RUNS, Kind, arrow_types
+from .models import MetricSummary, ProjectAttributes, RunAttributes, RunParam, Tag
 from .resources._base import Collection
-from .resources._paginator import DEFAULT_OVERLAP
+from .resources._paginator import DEFAULT_OVERLAP, Changes
 
 __all__ = ["SyncReport", "SyncStateError", "modellab_source"]
 
@@ -76,12 +81,72 @@ _RESOURCE_HINTS = {
     )
     for replace in (False, True)
 }
-#: Items per table yielded: dlt's work per table is large, its work per row small.
+#: Items per batch: each becomes one table per table name, handed to dlt at once
+#: (dlt's work per table yielded is large, its work per row in Arrow small).
 _ROWS_PER_TABLE = 4 * CHUNK_ROWS
-#: Items built into Arrow at once: few calls per row, few objects held long.
-_ROWS_PER_BUILD = 1000
+#: Batches a walk may have built ahead of what dlt has taken.
+_BATCHES_AHEAD = 1
+#: How Arrow's JSON reader reads a batch: a block holds many items, read in parallel.
+_BLOCK_BYTES = 1 << 20
+
+#: The Arrow type each scalar of a wire model is read into; timestamps are read
+#: as text and converted after (`_timestamps`), so every RFC 3339 form is taken.
+_WIRE_SCALARS: dict[type[msgspec.inspect.Type], pa.DataType] = {
+    msgspec.inspect.StrType: _TEXT,
+    msgspec.inspect.IntType: pa.int64(),
+    msgspec.inspect.FloatType: pa.float64(),
+    msgspec.inspect.BoolType: pa.bool_(),
+    msgspec.inspect.DateTimeType: _TEXT,
+}
+
+
+def _wire_type(info: msgspec.inspect.Type) -> pa.DataType:
+    """Return the Arrow type of a field of a wire model, as Arrow's JSON reader reads it."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        (member,) = (t for t in info.types if not isinstance(t, msgspec.inspect.NoneType))
+        return _wire_type(member)
+    if isinstance(info, msgspec.inspect.ListType):
+        return pa.list_(_wire_type(info.item_type))
+    if isinstance(info, msgspec.inspect.StructType):
+        return pa.struct([(f.encode_name, _wire_type(f.type)) for f in info.fields])
+    return _WIRE_SCALARS[type(info)]
+
+
+def _wire_struct(model: type[msgspec.Struct]) -> pa.StructType:
+    struct = _wire_type(msgspec.inspect.type_info(model))
+    assert isinstance(struct, pa.StructType)
+    return struct
+
+
+def _timestamps(column: pa.Array[Any], table: str) -> pa.Array[Any]:
+    """Convert RFC 3339 text to timestamps: in Arrow, or by msgspec for the forms Arrow refuses.
+
+    Arrow reads the usual forms (`Z` or an offset, up to microseconds); msgspec
+    reads the rest (nanoseconds, year 1), as it would when decoding a `Run`.
+    """
+    try:
+        return pc.cast(column, _TIMESTAMP)
+    except pa.ArrowInvalid:
+        try:
+            values = msgspec.convert(column.to_pylist(), list[datetime | None])
+        except msgspec.ValidationError as exc:
+            raise DecodeError(f"{table}: a timestamp that is not RFC 3339: {exc}") from None
+        return pa.array(values, _TIMESTAMP)
+
+
+class _Wire(msgspec.Struct):
+    """A run or project as a sync reads it: its id, and its attributes as the service sent them."""
+
+    id: str
+    attributes: msgspec.Raw
+
 
 Item = Run | Project
+
+
+def _wire(item: Item) -> _Wire:
+    """Return an item already decoded (fetched by id) as a sync reads it."""
+    return _Wire(item.id, msgspec.Raw(msgspec.json.encode(item.attributes)))
 
 
 class SyncStateError(ValueError):
@@ -110,21 +175,18 @@ def _add(counts: dict[str, int], table: str, number: int) -> None:
     counts[table] = counts.get(table, 0) + number
 
 
-def _repeat(values: Sequence[str], groups: Sequence[Sized]) -> pa.Array[Any]:
-    """Repeat each value once per member of its group: each entry's owner, found in C++."""
-    offsets = pa.array(list(accumulate(map(len, groups), initial=0)), pa.int32())
-    members = pa.ListArray.from_arrays(offsets, pa.nulls(offsets[-1].as_py()))
-    return pa.array(values, _TEXT).take(pc.list_parent_indices(members))
-
-
 @dataclass(frozen=True)
 class _Child:
-    """A child table in long form: one row per entry (a param, a tag, a metric) of an item."""
+    """A child table in long form: one row per entry (a param, a tag, a metric) of an item.
+
+    `field` names the list of entries among the item's attributes, `entry` the
+    wire model of one entry, whose fields are the table's columns.
+    """
 
     table: str
     owner: str
-    columns: tuple[tuple[str, pa.DataType], ...]
-    entries: Callable[[Any], Sequence[Any] | None]
+    field: str
+    entry: type[msgspec.Struct]
 
     def hints(self, *, replace: bool) -> Any:
         """Merge by owner: an item's rows replace all its old ones, so removed keys go too."""
@@ -140,24 +202,34 @@ class _Child:
         )
 
     def table_of(
-        self, items: Sequence[Item], removed: Sequence[str], now: datetime, *, replace: bool
+        self,
+        owners: pa.Array[Any],
+        entries: pa.Array[Any],
+        removed: Sequence[str],
+        now: datetime,
+        *,
+        replace: bool,
     ) -> pa.Table:
-        """Build the rows of `items`; when merging, one deletion row per owner without entries.
+        """Build the rows of the `entries` of `owners`; when merging, one deletion row per owner without entries.
 
         An owner (run, project) with no entries left, or `removed`, gets a row
         with `deleted_at` set: it deletes the owner's old rows and adds none.
         A table being replaced holds no old rows, so it needs no deletion rows.
         """
-        groups = [self.entries(item.attributes) or () for item in items]
-        entries = list(chain.from_iterable(groups))
-        arrays = [_repeat([item.id for item in items], groups)]
-        arrays.extend(
-            pa.array(list(map(attrgetter(name), entries)), type_) for name, type_ in self.columns
-        )
-        arrays.append(pa.nulls(len(entries), self.schema.field(_DELETED_AT).type))
+        flat = cast("pa.StructArray", pc.list_flatten(entries))
+        arrays = [owners.take(pc.list_parent_indices(entries))]
+        arrays.extend(flat.field(field.name) for field in list(self.schema)[1:-1])
+        arrays.append(pa.nulls(len(flat), self.schema.field(_DELETED_AT).type))
         table = pa.Table.from_arrays(arrays, schema=self.schema)
-        emptied = [item.id for item, group in zip(items, groups, strict=True) if not group]
-        if replace or not (removed or emptied):
+        if replace:
+            return table
+        lengths = pc.list_value_length(entries).to_pylist()  # None for a null list
+        emptied = [
+            str(owner)
+            for owner, length in zip(owners.to_pylist(), lengths, strict=True)
+            if not length
+        ]
+        if not (removed or emptied):
             return table
         return pa.concat_tables([table, self.deletions_of([*removed, *emptied], now)])
 
@@ -170,34 +242,39 @@ class _Child:
 
     @cached_property
     def schema(self) -> pa.Schema:
-        """The owner's id (never null), the entry's columns, `deleted_at`."""
+        """The owner's id (never null), the entry's fields, `deleted_at`."""
         return pa.schema(
             [
                 pa.field(self.owner, _TEXT, nullable=False),
-                *(pa.field(name, type_) for name, type_ in self.columns),
+                *_wire_struct(self.entry),
                 pa.field(_DELETED_AT, _TIMESTAMP),
             ]
         )
 
 
-_KEY_VALUE = (("key", _TEXT), ("value", _TEXT))
-_METRIC = (
-    ("key", _TEXT),
-    *((stat, _TYPES[RUNS.column_type(f"metric.x.{stat}")]) for stat in METRIC_STATS),
-)
+@dataclass(frozen=True)
+class _Built:
+    """What one batch of items became: its tables, and what the sync notes of it."""
 
-
-def _column(values: list[Any], type_: pa.DataType) -> pa.Array[Any]:
-    """Build a column; ids the wire sends as numbers (`project_id`) become text, as in frames."""
-    column: pa.Array[Any] = pa.array(values, None if type_ == _TEXT else type_)
-    return column if column.type == type_ else column.cast(type_)
+    tables: list[tuple[str, pa.Table]]
+    changed: int
+    """Items in the tables: those walked, less those unchanged since the last sync."""
+    stamps: dict[str, datetime]
+    """The `updated_at` of the items within the overlap of the batch's newest."""
 
 
 @dataclass(frozen=True)
 class _Entity:
-    """How one resource (runs, projects) becomes tables: its own, then its children."""
+    """How one resource (runs, projects) becomes tables: its own, then its children.
+
+    Items come as `_Wire` values, their attributes as the service sent them.
+    Arrow's JSON reader reads a batch of them into columns at once, outside
+    the GIL, by the types of `wire` (the attributes' model): no Python object
+    per value. Its own columns are those of `kind`, as frames show them.
+    """
 
     kind: Kind
+    wire: type[msgspec.Struct]
     children: tuple[_Child, ...]
     collection: Callable[[ModelLabClient], Collection]
 
@@ -213,16 +290,95 @@ class _Entity:
         ]
         return pa.schema([pa.field("id", _TEXT, nullable=False), *attributes])
 
-    def table_of(self, items: Sequence[Item]) -> pa.Table:
-        """One row per item."""
-        schema = self.schema
-        attributes = [item.attributes for item in items]
-        arrays: list[pa.Array[Any]] = [pa.array([item.id for item in items], _TEXT)]
-        arrays.extend(
-            _column(list(map(attrgetter(column.name), attributes)), column.type)
-            for column in list(schema)[1:]
+    @cached_property
+    def _parse_options(self) -> pj.ParseOptions:
+        return pj.ParseOptions(
+            explicit_schema=pa.schema(list(_wire_struct(self.wire))),
+            unexpected_field_behavior="ignore",
         )
-        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def parse(self, attributes: Sequence[msgspec.Raw]) -> pa.Table:
+        """Read the attributes of a batch of items into one row each, by the wire model's types.
+
+        Fields the model does not know are skipped; an absent field is null.
+        """
+        options = self._parse_options
+        if not attributes:
+            return options.explicit_schema.empty_table()
+        lines = b"\n".join(attributes)
+        if lines.count(b"\n") >= len(attributes):  # JSON laid out on several lines
+            options = pj.ParseOptions(
+                explicit_schema=options.explicit_schema,
+                unexpected_field_behavior="ignore",
+                newlines_in_values=True,
+            )
+        longest = max(map(len, attributes))
+        read = pj.ReadOptions(use_threads=False, block_size=max(_BLOCK_BYTES, 2 * longest))
+        try:
+            return pj.read_json(io.BytesIO(lines), read_options=read, parse_options=options)
+        except pa.ArrowInvalid as exc:
+            raise DecodeError(f"{self.table}: an item not in the documented shape: {exc}") from None
+
+    def build(
+        self,
+        items: Sequence[_Wire],
+        removed: Sequence[str],
+        recent: Mapping[str, str],
+        overlap: timedelta,
+        *,
+        replace: bool,
+    ) -> _Built:
+        """Build the tables of `items` and `removed` ids; skip items unchanged since the last sync.
+
+        `recent` holds the `updated_at` (ISO 8601) of the items the last sync saw
+        within its overlap: this walk sees them again, and an unchanged one is skipped.
+        With `replace`, the load's rows replace the tables' (a first sync: no
+        staging, no merge), so removed ids need no rows.
+        """
+        now = datetime.now(UTC)
+        parsed = self.parse([item.attributes for item in items])
+        ids = pa.array([item.id for item in items], _TEXT)
+        updated_at = _timestamps(parsed.column("updated_at").combine_chunks(), self.table)
+        stamps = _stamps(ids, updated_at, overlap)
+        if recent:
+            keep = pc.invert(_unchanged(ids, updated_at, recent))
+            parsed, ids, updated_at = parsed.filter(keep), ids.filter(keep), updated_at.filter(keep)
+        return _Built(
+            list(
+                self._tables(
+                    parsed, ids, updated_at, () if replace else removed, now=now, replace=replace
+                )
+            ),
+            len(ids),
+            stamps,
+        )
+
+    def _tables(
+        self,
+        parsed: pa.Table,
+        ids: pa.Array[Any],
+        updated_at: pa.Array[Any],
+        removed: Sequence[str],
+        *,
+        now: datetime,
+        replace: bool,
+    ) -> Iterator[tuple[str, pa.Table]]:
+        """Yield the tables of the parsed items, and of `removed` ids, by table name."""
+        if not len(ids) and not removed:
+            return
+        columns: list[pa.Array[Any]] = [ids]
+        for column in list(self.schema)[1:]:
+            values = parsed.column(column.name).combine_chunks()
+            if column.name == "updated_at":
+                values = updated_at
+            elif column.type == _TIMESTAMP:
+                values = _timestamps(values, self.table)
+            columns.append(values if values.type == column.type else values.cast(column.type))
+        own = pa.Table.from_arrays(columns, schema=self.schema)
+        yield self.table, pa.concat_tables([own, self.removal_of(removed, now)]) if removed else own
+        for child in self.children:
+            entries = parsed.column(child.field).combine_chunks()
+            yield child.table, child.table_of(ids, entries, removed, now, replace=replace)
 
     def removal_of(self, ids: Sequence[str], now: datetime) -> pa.Table:
         """One row per removed item: its id and `deleted_at`, every other column null."""
@@ -235,23 +391,6 @@ class _Entity:
             for column in list(schema)[1:]
         )
         return pa.Table.from_arrays(arrays, schema=schema)
-
-    def tables(
-        self, items: Sequence[Item], removed: Sequence[str], now: datetime, *, replace: bool
-    ) -> Iterator[tuple[str, pa.Table]]:
-        """Build the rows of items and removed ids, by table: nothing if there are neither.
-
-        With `replace`, the load's rows replace the tables' (a first sync: no
-        staging, no merge), so removed ids need no rows.
-        """
-        if replace:
-            removed = ()
-        if not items and not removed:
-            return
-        own = self.table_of(items)
-        yield self.table, pa.concat_tables([own, self.removal_of(removed, now)]) if removed else own
-        for child in self.children:
-            yield child.table, child.table_of(items, removed, now, replace=replace)
 
     def marked(self, table: str, rows: pa.Table, *, replace: bool) -> Any:
         """Return `rows` of `table` as dlt takes them: with the table's hints.
@@ -266,58 +405,107 @@ class _Entity:
         return dlt.mark.with_hints(rows, child.hints(replace=replace), create_table_variant=True)
 
 
-class _Load:
-    """One resource's rows: built into Arrow a thousand items at a time, handed to dlt in large tables.
+def _stamps(
+    ids: pa.Array[Any], updated_at: pa.Array[Any], overlap: timedelta
+) -> dict[str, datetime]:
+    """Return the `updated_at` of the items within `overlap` of the newest of them."""
+    newest = pc.max(updated_at).as_py()
+    if newest is None:
+        return {}
+    recent = pc.greater_equal(updated_at, pa.scalar(newest - overlap, _TIMESTAMP))
+    stamps = zip(ids.filter(recent).to_pylist(), updated_at.filter(recent).to_pylist(), strict=True)
+    return {str(item_id): stamp for item_id, stamp in stamps if stamp is not None}
 
-    Built in small batches, items are let go while they are young, which costs
-    the garbage collector little; dlt's work per table yielded is large, so
-    the batches' tables are yielded together, `_ROWS_PER_TABLE` items at a time.
+
+def _unchanged(
+    ids: pa.Array[Any], updated_at: pa.Array[Any], recent: Mapping[str, str]
+) -> pa.BooleanArray:
+    """Mark the items `recent` holds at the same `updated_at`: the last sync saw them as they are."""
+    seen = pc.is_in(ids, value_set=pa.array(list(recent), _TEXT))
+    if not pc.any(seen).as_py():
+        return seen
+    return pa.array(
+        [
+            bool(was_seen) and stamp is not None and recent[str(item_id)] == stamp.isoformat()
+            for was_seen, item_id, stamp in zip(
+                seen.to_pylist(), ids.to_pylist(), updated_at.to_pylist(), strict=True
+            )
+        ],
+        pa.bool_(),
+    )
+
+
+class _Load:
+    """One resource's items, gathered as pages come and built into Arrow in worker threads.
+
+    `build` starts building what was taken in, in a thread of its own (Arrow's
+    JSON reader lets go of the GIL), so the walk fetches and decodes the next
+    pages meanwhile; `hand_over` turns what a build made into tables for dlt.
     """
 
-    def __init__(self, entity: _Entity, *, replace: bool) -> None:
+    def __init__(
+        self,
+        entity: _Entity,
+        client: ModelLabClient,
+        options: _Options,
+        recent: Mapping[str, str],
+        *,
+        replace: bool,
+    ) -> None:
         self._entity = entity
+        self._client = client
+        self._options = options
+        self._recent = recent
         self._replace = replace
-        self._items: list[Item] = []
-        self._pieces: dict[str, list[pa.Table]] = {}
-        self.rows = 0
+        self._items: list[_Wire] = []
+        #: The `updated_at` of the items handed over within the overlap of the newest.
+        self.stamps: dict[str, datetime] = {}
 
-    def add(self, items: Sequence[Item]) -> None:
-        """Take `items` in, building their rows once enough have come."""
+    def add(self, items: Iterable[_Wire]) -> None:
+        """Take `items` in."""
         self._items.extend(items)
-        self.rows += len(items)
-        if len(self._items) >= _ROWS_PER_BUILD:
-            self._build(())
 
-    def _build(self, removed: Sequence[str]) -> None:
-        now = datetime.now(UTC)
-        for table, rows in self._entity.tables(self._items, removed, now, replace=self._replace):
-            self._pieces.setdefault(table, []).append(rows)
+    @property
+    def full(self) -> bool:
+        """Whether enough items have come to make a batch."""
+        return len(self._items) >= _ROWS_PER_TABLE
+
+    def build(self, removed: Sequence[str] = ()) -> Job[_Built]:
+        """Start building the items taken in, and rows for `removed` ids; start afresh."""
+        build = partial(
+            self._entity.build,
+            self._items,
+            removed,
+            self._recent,
+            self._options.overlap,
+            replace=self._replace,
+        )
         self._items = []
+        return self._client._spawn(Job[_Built](), partial(anyio.to_thread.run_sync, build))
 
-    def take(self, removed: Sequence[str] = ()) -> list[Any]:
-        """Return the tables of the items taken in and of `removed` ids, to yield; start afresh."""
-        self._build(removed)
-        taken = [
-            self._entity.marked(table, pa.concat_tables(pieces), replace=self._replace)
-            for table, pieces in self._pieces.items()
+    def hand_over(self, built: _Built) -> list[Any]:
+        """Count a built batch in the report, note its stamps; return its tables marked for dlt."""
+        _add(self._options.report.changed, self._entity.table, built.changed)
+        self.stamps.update(built.stamps)
+        return [
+            self._entity.marked(table, rows, replace=self._replace) for table, rows in built.tables
         ]
-        self._pieces = {}
-        self.rows = 0
-        return taken
 
 
 _RUNS = _Entity(
     RUNS,
+    RunAttributes,
     (
-        _Child("run_params", "run_id", _KEY_VALUE, lambda a: a.params),
-        _Child("run_tags", "run_id", _KEY_VALUE, lambda a: a.tags),
-        _Child("run_metrics", "run_id", _METRIC, lambda a: a.metric_summaries),
+        _Child("run_params", "run_id", "params", RunParam),
+        _Child("run_tags", "run_id", "tags", Tag),
+        _Child("run_metrics", "run_id", "metric_summaries", MetricSummary),
     ),
     lambda client: client.runs,
 )
 _PROJECTS = _Entity(
     PROJECTS,
-    (_Child("project_tags", "project_id", _KEY_VALUE, lambda a: a.tags),),
+    ProjectAttributes,
+    (_Child("project_tags", "project_id", "tags", Tag),),
     lambda client: client.projects,
 )
 
@@ -394,13 +582,11 @@ class _Sync:
         self._pipeline = dlt.current.pipeline()
         self._replace = not listings
 
-    def _hand_over(self, load: _Load, removed: Sequence[str] = ()) -> list[Any]:
-        """Take what `load` holds, and `removed`, to yield it; count its items in the report."""
-        _add(self._options.report.changed, self._entity.table, load.rows)
-        return load.take(removed)
-
     async def _held(self, project_id: int | None) -> set[str]:
         return await anyio.to_thread.run_sync(_held_ids, self._pipeline, self._entity, project_id)
+
+    def _load(self, recent: Mapping[str, str]) -> _Load:
+        return _Load(self._entity, self._client, self._options, recent, replace=self._replace)
 
     async def listing(
         self,
@@ -410,67 +596,95 @@ class _Sync:
     ) -> AsyncIterator[Any]:
         """Yield the changes of `listing` since the watermark in `scope`, then the deletions.
 
-        `scope["recent"]` remembers the version of each item within the overlap
-        of the watermark: the next walk sees them again and skips those unchanged,
-        so a sync with nothing changed writes nothing.
+        The walk runs as a job of its own, a batch ahead of dlt, so that it goes
+        on while dlt writes what this yields. `scope["recent"]` remembers the
+        version of each item within the overlap of the watermark: the next walk
+        sees them again and skips those unchanged, so a sync with nothing
+        changed writes nothing.
         """
-        options, entity = self._options, self._entity
-        full = options.full_refresh
-        since = None if full else _read_watermark(scope)
-        recent: dict[str, str] = {} if full else scope.get("recent", {})
-        gone: set[str] = set()
-        collection = entity.collection(self._client)
-        if options.reconcile and not full:
-            missing = await self._held(project_id) - await listing.live_ids()
-            gone = set(await collection.deleted(missing))
-        changes = listing.changes(since, overlap=options.overlap)
-        walked: set[str] = set()
-        stamps: dict[str, datetime] = {}
-        newest: datetime | None = None
-        load = _Load(entity, replace=self._replace)
-        async with aclosing(changes.pages()) as pages:
-            async for page in pages:
-                fresh = []
-                for item in page.items:
-                    stamp = item.attributes.updated_at
-                    newest = stamp if newest is None else newest
-                    if stamp >= newest - options.overlap:
-                        stamps[item.id] = stamp
-                    if item.id not in recent or recent[item.id] != stamp.isoformat():
-                        fresh.append(item)
-                load.add(fresh)
-                walked.update(item.id for item in page.items)
-                if options.report.on_page is not None:
-                    total = page.meta.page.total if since is None else None
-                    options.report.on_page(entity.table, len(page.items), total)
-                if load.rows >= _ROWS_PER_TABLE:
-                    for batch in self._hand_over(load):
+        options = self._options
+        since = None if options.full_refresh else _read_watermark(scope)
+        load = self._load({} if options.full_refresh else scope.get("recent", {}))
+        changes = listing.changes(since, overlap=options.overlap).decode_into(_Wire)
+        batches, built = anyio.create_memory_object_stream[Job[_Built]](_BATCHES_AHEAD)
+        walk = partial(self._walk, listing, changes, load, batches, project_id)
+        walking = self._client._spawn(Job[int](), walk)
+        try:
+            async with built:
+                async for building in built:
+                    for batch in load.hand_over(await building.wait()):
                         yield batch
-        if full:
-            gone = set(await collection.deleted(await self._held(project_id) - walked))
-        removed = sorted(gone - walked)
-        for batch in self._hand_over(load, removed):
-            yield batch
-        _add(options.report.deleted, entity.table, len(removed))
+            removed = await walking.wait()
+        finally:
+            walking.cancel()
+        _add(options.report.deleted, self._entity.table, removed)
         watermark = changes.watermark
         scope["watermark"] = None if watermark is None else watermark.isoformat()
         scope["recent"] = {
             item_id: stamp.isoformat()
-            for item_id, stamp in stamps.items()
+            for item_id, stamp in load.stamps.items()
             if watermark is not None and stamp >= watermark - options.overlap
         }
 
+    async def _walk(
+        self,
+        listing: Paginator[Page[Any], Any],
+        changes: Changes[_Wire],
+        load: _Load,
+        batches: MemoryObjectSendStream[Job[_Built]],
+        project_id: int | None,
+    ) -> int:
+        """Walk `changes`, sending each batch as its build starts, then the deletions; count those.
+
+        With `reconcile`, the ids the destination holds that the service no
+        longer lists are confirmed deleted; with `full_refresh`, those the walk
+        did not see.
+        """
+        options, entity = self._options, self._entity
+        full, since = options.full_refresh, changes.since
+        collection = entity.collection(self._client)
+        async with batches:
+            held = await self._held(project_id) if options.reconcile or full else set()
+            live = await listing.live_ids() if options.reconcile and not full else None
+            walked: set[str] = set()
+            async with aclosing(changes.pages()) as pages:
+                async for page in pages:
+                    load.add(page.items)
+                    walked.update(item.id for item in page.items)
+                    if options.report.on_page is not None:
+                        total = page.meta.page.total if since is None else None
+                        options.report.on_page(entity.table, len(page.items), total)
+                    if load.full:
+                        await batches.send(load.build())
+            if live is None:
+                gone = await collection.deleted(held - walked) if full else []
+            else:
+                # A deletion during a walk moves every item after it a place forward,
+                # and one may move onto a page already read: the live ids show it.
+                load.add(map(_wire, await _fetched(collection, live - held - walked)))
+                gone = await collection.deleted(held - live)
+            removed = sorted(set(gone) - walked)
+            await batches.send(load.build(removed))
+        return len(removed)
+
     async def by_id(self, ids: Sequence[int], scope: dict[str, Any]) -> AsyncIterator[Any]:
         """Yield the items `ids` names that changed since the last sync; raise if one is gone."""
-        recent: dict[str, str] = {} if self._options.full_refresh else scope.get("recent", {})
         collection = self._entity.collection(self._client)
         items = [result.unwrap() async for result in collection.get_many(ids)]
-        fresh = [i for i in items if recent.get(i.id) != i.attributes.updated_at.isoformat()]
-        load = _Load(self._entity, replace=self._replace)
-        load.add(fresh)
-        for batch in self._hand_over(load):
+        load = self._load({} if self._options.full_refresh else scope.get("recent", {}))
+        load.add(map(_wire, items))
+        for batch in load.hand_over(await load.build().wait()):
             yield batch
         scope["recent"] = {item.id: item.attributes.updated_at.isoformat() for item in items}
+
+
+async def _fetched(collection: Collection, ids: Iterable[str]) -> list[Item]:
+    """Fetch the items `ids` names, leaving out those deleted since (a later sync removes them)."""
+    return [
+        result.unwrap()
+        async for result in collection.get_many(sorted(ids))
+        if not isinstance(result.error, NotFoundError)
+    ]
 
 
 def modellab_source(

@@ -296,17 +296,28 @@ class Walk(Generic[PageT, ItemT]):
         return Slice(piece.cursor, piece.page, items[start:], piece.offsets[start:])
 
     def _stop_at_boundary(self, piece: Slice[PageT, ItemT], until: Boundary) -> Slice[PageT, ItemT]:
-        """Keep the items up to the first one older than the boundary; end the walk there."""
-        keys = [until.key(item) for item in piece.items]
-        end = next((i for i, key in enumerate(keys) if key < until.oldest), None)
-        kept = keys if end is None else keys[:end]
-        if kept:
-            newest = max(kept)
+        """Keep the items up to the first one older than the boundary; end the walk there.
+
+        A page comes sorted newest first, so its first item is its newest and
+        only a page whose last item is older holds the boundary: two keys are
+        read per page, not one per item. Should a page come out of order, the
+        walk reads on past the boundary and notes an older newest key: more
+        requests, more items seen again, never one missed.
+        """
+        items = piece.items
+        if not items:
+            return piece
+        key, oldest = until.key, until.oldest
+        end = None
+        if key(items[-1]) < oldest:
+            end = next(i for i, item in enumerate(items) if key(item) < oldest)
+        if end != 0:
+            newest = key(items[0])
             self.newest = newest if self.newest is None else max(self.newest, newest)
         if end is None:
             return piece
         self._finished = True
-        return Slice(piece.cursor, piece.page, piece.items[:end], piece.offsets[:end])
+        return Slice(piece.cursor, piece.page, items[:end], piece.offsets[:end])
 
     def _drop_seen(self, piece: Slice[PageT, ItemT], seen: set[str | None]) -> Slice[PageT, ItemT]:
         """Drop items already handed over, should writes have shifted them across pages."""

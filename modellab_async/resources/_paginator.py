@@ -11,6 +11,7 @@ import msgspec
 from .._engine._listing import Boundary, Listing, ListingClient, has_id, read_id
 from .._engine._pages import ItemsPage
 from .._engine._paginator import BasePaginator
+from ..errors import DecodeError
 from ..models.jsonapi import Page
 
 if TYPE_CHECKING:
@@ -181,8 +182,29 @@ class _Id(msgspec.Struct):
     id: str
 
 
+class _Stamp(msgspec.Struct):
+    updated_at: datetime
+
+
+class _Stamped(msgspec.Struct):
+    attributes: _Stamp
+
+
+_stamp = msgspec.json.Decoder(_Stamp)
+_stamped = msgspec.json.Decoder(_Stamped)
+
+
 def _updated_at(item: Any) -> datetime:
-    return item.attributes.updated_at  # type: ignore[no-any-return]
+    """Read an item's `updated_at`, decoding it alone from JSON kept raw (`msgspec.Raw`)."""
+    attributes = item if isinstance(item, msgspec.Raw) else item.attributes
+    if not isinstance(attributes, msgspec.Raw):
+        return attributes.updated_at  # type: ignore[no-any-return]
+    try:
+        if attributes is item:
+            return _stamped.decode(attributes).attributes.updated_at
+        return _stamp.decode(attributes).updated_at
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise DecodeError(f"an item changes() walked has no valid updated_at: {exc}") from None
 
 
 class Changes(Paginator[Page[ItemT], ItemT]):
@@ -201,6 +223,20 @@ class Changes(Paginator[Page[ItemT], ItemT]):
     ) -> None:
         super().__init__(client, listing)
         self._since = since
+
+    def decode_into(self, model: type[ModelT]) -> Changes[ModelT]:
+        """Return the same changes with their items decoded into `model`, as `Paginator.decode_into`.
+
+        The walk still reads each page's `updated_at`, from the JSON itself
+        when `model` (or its `attributes`) is `msgspec.Raw`.
+        """
+        listing = Paginator.decode_into(self, model).listing
+        return Changes(self._client, listing, self._since)
+
+    @property
+    def since(self) -> datetime | None:
+        """The watermark these changes were made with; `None` for the whole listing."""
+        return self._since
 
     @property
     def watermark(self) -> datetime | None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import msgspec
 import pytest
+from aiohttp import web
 
-from modellab_async import ModelLabClient
+from modellab_async import Changes, DecodeError, ModelLabClient
 from modellab_async.testing import FakeModelLab
+from tests.scripted import ScriptedServer, json_response, run_resource
 
 pytestmark = pytest.mark.anyio
 
@@ -106,3 +110,98 @@ async def test_deletions_are_found_and_confirmed(
     # Runs that only left the listing's filters are not deleted.
     assert sorted(await client.runs.deleted([*(held - live), *elsewhere])) == victims
     assert await client.projects.deleted([1, 2]) == []
+
+
+class _Stamp(msgspec.Struct):
+    updated_at: datetime
+
+
+class _Slim(msgspec.Struct):
+    id: str
+    attributes: _Stamp
+
+
+class _KeptRaw(msgspec.Struct):
+    id: str
+    attributes: msgspec.Raw
+
+
+async def test_changes_decoded_into_another_model_are_changes_still(
+    client: ModelLabClient,
+) -> None:
+    since = (await client.runs.list(sort="-updated_at", limit=150).collect())[-1]
+    changes = client.runs.list().changes(since=since.attributes.updated_at)
+    expected = [run.id async for run in changes]
+    slims: list[Changes[_Slim] | Changes[_KeptRaw]] = [
+        changes.decode_into(_Slim),
+        changes.decode_into(_KeptRaw),
+    ]
+    for slim in slims:
+        assert isinstance(slim, Changes)
+        assert slim.since == changes.since == since.attributes.updated_at
+        assert [item.id async for item in slim] == expected
+        assert slim.watermark == changes.watermark
+    raw = changes.decode_into(msgspec.Raw)
+    assert len([item async for item in raw]) == len(expected)
+    assert raw.watermark == changes.watermark
+
+
+async def _walk_pages(pages: list[list[dict[str, Any]]], since: datetime) -> tuple[list[str], Any]:
+    """Walk `changes(since)` over a service answering `pages`, one per page number."""
+
+    async def handler(request: web.Request) -> web.Response:
+        number = int(request.query.get("page[number]", "0"))
+        data = pages[number] if number < len(pages) else []
+        total = sum(map(len, pages))
+        page = {"number": number, "size": 3, "total": total}
+        return json_response({"data": data, "meta": {"page": page}})
+
+    async with (
+        ScriptedServer(handler) as server,
+        ModelLabClient(base_url=server.url, api_key="k", app_key="k", retries=0) as client,
+    ):
+        changes = client.runs.list(page_size=3).changes(since=since, overlap=timedelta(0))
+        ids = [run.id async for run in changes]
+        return ids, changes.watermark
+
+
+def _at(hour: int) -> str:
+    return f"2026-05-01T{hour:02d}:00:00Z"
+
+
+async def test_a_page_out_of_order_is_read_past_the_boundary_and_loses_nothing() -> None:
+    """The walk reads two keys per page: a page out of order costs requests, never an item."""
+    pages = [
+        [
+            run_resource(1, updated_at=_at(20)),
+            run_resource(2, updated_at=_at(3)),
+            run_resource(3, updated_at=_at(19)),
+        ],
+        [
+            run_resource(4, updated_at=_at(18)),
+            run_resource(5, updated_at=_at(2)),
+            run_resource(6, updated_at=_at(1)),
+        ],
+        [run_resource(7, updated_at=_at(17))],
+    ]
+    ids, watermark = await _walk_pages(pages, since=datetime(2026, 5, 1, 10, tzinfo=UTC))
+    assert ids == ["1", "2", "3", "4"]  # every run newer than since; 2 is older, seen again
+    assert watermark == datetime(2026, 5, 1, 20, tzinfo=UTC)
+
+
+async def test_raw_attributes_without_an_updated_at_are_a_decode_error() -> None:
+    run = run_resource(1)
+    del run["attributes"]["updated_at"]
+    pages = [[run]]
+
+    async def handler(request: web.Request) -> web.Response:
+        page = {"number": 0, "size": 100, "total": 1}
+        return json_response({"data": pages[0], "meta": {"page": page}})
+
+    async with (
+        ScriptedServer(handler) as server,
+        ModelLabClient(base_url=server.url, api_key="k", app_key="k", retries=0) as client,
+    ):
+        changes = client.runs.list().changes(since=None).decode_into(_KeptRaw)
+        with pytest.raises(DecodeError, match="no valid updated_at"):
+            [item async for item in changes]
