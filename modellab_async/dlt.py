@@ -19,13 +19,20 @@ widen `runs`; a changed run's entries replace its old ones (merged on `run_id`).
 A deleted run or project is removed, its entries too: the source yields a row
 with a non-null `deleted_at`, which dlt's `hard_delete` hint turns into a delete.
 Deletions are found when asked (`reconcile=True`: list the live ids, confirm
-each missing one with a 404) and by every full refresh.
+each missing one with a 404) and by every full refresh. A reconciliation also
+fetches the items listed that the copy lacks: a deletion during a walk moves
+the items after it a place forward, and one may move onto a page already read.
 
 The first sync of a resource into a destination (no state saved for it yet)
 replaces its tables instead of merging into them: dlt then writes straight
-into them, with no staging copy and no merge. Items become Arrow tables a
-thousand at a time as pages arrive, handed to dlt `_ROWS_PER_TABLE` runs at a
-time (dlt's work per table yielded is large, its work per row in Arrow small).
+into them, with no staging copy and no merge.
+
+Rows are built without a Python object per value: the walk decodes each item's
+`id` and keeps its attributes as sent (`msgspec.Raw`); Arrow's JSON reader reads
+`_ROWS_PER_TABLE` of them at a time into typed columns, by the types of the wire
+models, in a worker thread and outside the GIL, while the walk fetches on in a
+job of its own (benchmarks/results.md, "Syncing runs into DuckDB", has the
+rate it reaches).
 Needs the `dlt` extra: `pip install "modellab-async[dlt]"`.
 """
 
@@ -712,8 +719,9 @@ def modellab_source(
         full_refresh: walk everything again, and remove what the service no
             longer has, whatever the saved watermarks say.
         reconcile: find deleted items now (the ids the destination holds that
-            the listing no longer returns, each confirmed by a 404); run it as
-            often as the copy must notice deletions (every sync, or every Nth).
+            the listing no longer returns, each confirmed by a 404), and fetch
+            the items listed that it lacks; run it as often as the copy must
+            notice deletions (every sync, or every Nth).
             Reconciliation and full refreshes read the destination through
             `pipeline.sql_client()`.
         overlap: how far behind the watermark each walk looks again (equal

@@ -63,7 +63,11 @@ _SETUP_ERRORS = frozenset(
     help="Only this project and its runs (repeatable).",
 )
 @click.option("--full", is_flag=True, help="Walk everything again and remove what is gone.")
-@click.option("--reconcile", is_flag=True, help="Find deleted runs and projects now.")
+@click.option(
+    "--reconcile",
+    is_flag=True,
+    help="Find deleted runs and projects now, and fetch any the copy lacks.",
+)
 def sync(
     output: str | None,
     destination: str | None,

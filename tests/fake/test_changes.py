@@ -286,9 +286,11 @@ async def test_churn_refuses_bad_rates_and_weights(
 async def _incremental_sync(
     session: aiohttp.ClientSession, copy: dict[int, datetime], watermark: datetime | None
 ) -> datetime | None:
-    """Walk `-updated_at` pages down to the watermark, then drop runs no longer listed.
+    """Walk `-updated_at` pages down to the watermark, then compare with the live ids.
 
     The simplest client of the fake's promise: a change moves a run to the top.
+    A deletion moves the runs after it a place forward, one perhaps onto a page
+    already read: the live ids show it, and it is fetched on its own.
     """
     newest = watermark
     for number in itertools.count():
@@ -304,6 +306,10 @@ async def _incremental_sync(
     live = set(await _walk_ids(session, {}))
     for run_id in set(copy) - live:
         del copy[run_id]
+    for run_id in live - set(copy):
+        status, document = await get_json(session, f"/runs/{run_id}", {})
+        if status == 200:  # else deleted since: the next sync drops it
+            copy[run_id] = _stamp(document["data"])
     return newest
 
 
