@@ -55,7 +55,7 @@ from .models import (
     RunArtifacts,
     RunStatus,
 )
-from .resources._blocking import BlockingModelLabClient, BlockingPaginator
+from .resources._blocking import BlockingChanges, BlockingModelLabClient, BlockingPaginator
 from .resources._client import ModelLabClient
 from .resources._config import SITES
 from .resources._paginator import Changes, Paginator
@@ -67,6 +67,7 @@ __all__ = [
     "BadRequestError",
     "BasePaginator",
     "BlockingBasePaginator",
+    "BlockingChanges",
     "BlockingModelLabClient",
     "BlockingPaginator",
     "CertificateError",

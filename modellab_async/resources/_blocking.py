@@ -103,6 +103,15 @@ class BlockingChanges(BlockingPaginator[Page[ItemT], ItemT]):
     def __init__(self, runner: Runner, paginator: Changes[ItemT]) -> None:
         super().__init__(runner, paginator)
 
+    def decode_into(self, model: type[ModelT]) -> BlockingChanges[ModelT]:
+        """Return the same changes with their items decoded into `model`; see `Changes`."""
+        return BlockingChanges(self._runner, self._paginator.decode_into(model))
+
+    @property
+    def since(self) -> datetime | None:
+        """The watermark these changes were made with; `None` for the whole listing."""
+        return self._paginator.since
+
     @property
     def watermark(self) -> datetime | None:
         """The `since` of the next call: the newest change seen by a finished iteration."""

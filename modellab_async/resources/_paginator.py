@@ -194,6 +194,21 @@ _stamp = msgspec.json.Decoder(_Stamp)
 _stamped = msgspec.json.Decoder(_Stamped)
 
 
+def _keeps_updated_at(model: type[Any]) -> bool:
+    """Whether items decoded into `model` carry their `updated_at`, decoded or as raw JSON."""
+    if model is msgspec.Raw:
+        return True
+    attributes = _field_type(msgspec.inspect.type_info(model), "attributes")
+    return isinstance(attributes, msgspec.inspect.RawType) or (
+        _field_type(attributes, "updated_at") is not None
+    )
+
+
+def _field_type(info: msgspec.inspect.Type | None, name: str) -> msgspec.inspect.Type | None:
+    fields = getattr(info, "fields", ())
+    return next((field.type for field in fields if field.name == name), None)
+
+
 def _updated_at(item: Any) -> datetime:
     """Read an item's `updated_at`, decoding it alone from JSON kept raw (`msgspec.Raw`)."""
     attributes = item if isinstance(item, msgspec.Raw) else item.attributes
@@ -227,9 +242,18 @@ class Changes(Paginator[Page[ItemT], ItemT]):
     def decode_into(self, model: type[ModelT]) -> Changes[ModelT]:
         """Return the same changes with their items decoded into `model`, as `Paginator.decode_into`.
 
-        The walk still reads each page's `updated_at`, from the JSON itself
-        when `model` (or its `attributes`) is `msgspec.Raw`.
+        The walk still reads each page's `updated_at`, so `model` keeps it:
+        in its `attributes`, or in JSON kept as sent (`msgspec.Raw`, as the
+        item or as its `attributes`).
+
+        Raises:
+            TypeError: `model` leaves `updated_at` out.
         """
+        if not _keeps_updated_at(model):
+            raise TypeError(
+                f"changes are walked by updated_at: {model.__name__} must keep"
+                " attributes.updated_at (or be msgspec.Raw, or keep its attributes raw)"
+            )
         listing = Paginator.decode_into(self, model).listing
         return Changes(self._client, listing, self._since)
 

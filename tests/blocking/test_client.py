@@ -15,6 +15,7 @@ from aiohttp import web
 from modellab_async import (
     BasePaginator,
     BlockingBasePaginator,
+    BlockingChanges,
     BlockingModelLabClient,
     BlockingPaginator,
     ClientStateError,
@@ -138,8 +139,21 @@ def test_single_resources_commands_and_frames(
     class Slim(msgspec.Struct):
         id: str
 
+    class Kept(msgspec.Struct):
+        id: str
+        attributes: msgspec.Raw
+
     slim = client.runs.list(limit=5).decode_into(Slim).collect()
     assert slim == [Slim(run.id) for run in client.runs.list(limit=5)]
+    changes = client.runs.list(project_id=project.id).changes(since=None)
+    changed = changes.collect()
+    assert changes.since is None
+    assert changes.watermark == max(run.attributes.updated_at for run in changed)
+    again = client.runs.list(project_id=project.id).changes(changes.watermark).decode_into(Kept)
+    assert isinstance(again, BlockingChanges)
+    assert again.since == changes.watermark
+    assert {run.id for run in again} <= {run.id for run in changed}
+    assert again.watermark == changes.watermark
     frame = client.runs.list(limit=120).to_polars()
     assert frame.height == 120
     assert frame["id"].to_list() == [run.id for run in client.runs.list(limit=120)]

@@ -121,6 +121,10 @@ class _Slim(msgspec.Struct):
     attributes: _Stamp
 
 
+class _Id(msgspec.Struct):
+    id: str
+
+
 class _KeptRaw(msgspec.Struct):
     id: str
     attributes: msgspec.Raw
@@ -141,6 +145,8 @@ async def test_changes_decoded_into_another_model_are_changes_still(
         assert slim.since == changes.since == since.attributes.updated_at
         assert [item.id async for item in slim] == expected
         assert slim.watermark == changes.watermark
+    with pytest.raises(TypeError, match="updated_at"):
+        changes.decode_into(_Id)
     raw = changes.decode_into(msgspec.Raw)
     assert len([item async for item in raw]) == len(expected)
     assert raw.watermark == changes.watermark
