@@ -93,7 +93,8 @@ _RESOURCE_HINTS = {
 _ROWS_PER_TABLE = 4 * CHUNK_ROWS
 #: Batches a walk may have built ahead of what dlt has taken.
 _BATCHES_AHEAD = 1
-#: How Arrow's JSON reader reads a batch: a block holds many items, read in parallel.
+#: How much of a batch Arrow's JSON reader takes at a time; a block holds whole items,
+#: so one larger than this gets a block of its own size.
 _BLOCK_BYTES = 1 << 20
 
 #: The Arrow type each scalar of a wire model is read into; timestamps are read
@@ -319,8 +320,10 @@ class _Entity:
                 unexpected_field_behavior="ignore",
                 newlines_in_values=True,
             )
-        longest = max(map(len, attributes))
-        read = pj.ReadOptions(use_threads=False, block_size=max(_BLOCK_BYTES, 2 * longest))
+        # One thread: the walk, dlt and the destination keep the other cores busy,
+        # and Arrow's own threads measured slower there than one.
+        block = max(_BLOCK_BYTES, max(map(len, attributes)) + 1)
+        read = pj.ReadOptions(use_threads=False, block_size=block)
         try:
             return pj.read_json(io.BytesIO(lines), read_options=read, parse_options=options)
         except pa.ArrowInvalid as exc:

@@ -101,6 +101,14 @@ async def test_json_laid_out_on_several_lines_reads_the_same(database: Path) -> 
     ]
 
 
+async def test_a_run_larger_than_a_block_of_the_reader_is_read_whole(database: Path) -> None:
+    params = [{"key": f"p{index:05d}", "value": "x" * 64} for index in range(20_000)]
+    runs = [run_resource(1), run_resource(2, params=params), run_resource(3)]
+    await _sync_pages(runs, database)
+    assert count_where(database, "SELECT count(*) FROM run_params WHERE run_id = '2'") == 20_000
+    assert count_where(database, "SELECT count(*) FROM runs") == 3
+
+
 @pytest.mark.parametrize(
     ("attributes", "message"),
     [
