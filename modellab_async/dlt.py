@@ -386,6 +386,11 @@ class _Entity:
             columns.append(values if values.type == column.type else values.cast(column.type))
         own = pa.Table.from_arrays(columns, schema=self.schema)
         yield self.table, pa.concat_tables([own, self.removal_of(removed, now)]) if removed else own
+        # An item the service lists as deleted (`deleted_at` set) goes with its entries.
+        listed = pc.is_null(columns[self.schema.get_field_index(_DELETED_AT)])
+        if not pc.all(listed).as_py():
+            removed = [*removed, *map(str, ids.filter(pc.invert(listed)).to_pylist())]
+            parsed, ids = parsed.filter(listed), ids.filter(listed)
         for child in self.children:
             entries = parsed.column(child.field).combine_chunks()
             yield child.table, child.table_of(ids, entries, removed, now, replace=replace)

@@ -191,8 +191,9 @@ async def test_a_listed_run_marked_deleted_stays_out_of_the_first_sync_as_out_of
 ) -> None:
     stamps = ("2026-05-01T12:00:00Z", "2026-05-01T11:00:00Z", "2026-05-01T10:00:00Z")
     deleted = {"deleted_at": "2026-05-01T11:00:00Z"}
+    tags = [{"key": "team", "value": "ml"}]
     runs = [
-        run_resource(run_id, updated_at=stamp, **(deleted if run_id == 2 else {}))
+        run_resource(run_id, updated_at=stamp, tags=tags, **(deleted if run_id == 2 else {}))
         for run_id, stamp in enumerate(stamps, start=1)
     ]
 
@@ -201,12 +202,15 @@ async def test_a_listed_run_marked_deleted_stays_out_of_the_first_sync_as_out_of
         page = {"number": 0, "size": 100, "total": len(data)}
         return json_response({"data": data, "meta": {"page": page}})
 
-    def ids() -> list[str]:
+    def ids() -> tuple[list[str], list[str]]:
+        """The runs held, and the runs whose tags are held."""
         with duckdb.connect(str(database)) as db:
-            return [row[0] for row in db.sql("SELECT id FROM runs ORDER BY id").fetchall()]
+            held = db.sql("SELECT id FROM runs ORDER BY id").fetchall()
+            tagged = db.sql("SELECT run_id FROM run_tags ORDER BY run_id").fetchall()
+        return [row[0] for row in held], [row[0] for row in tagged]
 
     async with ScriptedServer(handler) as server:
         await sync_from(server.url, database, api_key="key", app_key="key")
         first = ids()
         await sync_from(server.url, database, api_key="key", app_key="key", full_refresh=True)
-    assert first == ids() == ["1", "3"]
+    assert first == ids() == (["1", "3"], ["1", "3"])
