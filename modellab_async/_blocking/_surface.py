@@ -42,15 +42,18 @@ P = ParamSpec("P")
 T = TypeVar("T")
 R = TypeVar("R")
 ResourceT = TypeVar("ResourceT")
+#: A blocking twin of a resource stands in for a twin of any of the resource's bases,
+#: so that a method a resource inherits derives its blocking twin as its own do.
+ResourceT_co = TypeVar("ResourceT_co", covariant=True)
 ClientT = TypeVar("ClientT", bound=BaseClient)
 PageT = TypeVar("PageT", bound=ItemsPage[Any])
 ItemT = TypeVar("ItemT")
 
 
-class BlockingResource(Generic[ResourceT]):
+class BlockingResource(Generic[ResourceT_co]):
     """The blocking twin of an async resource: its methods run on the client's loop."""
 
-    def __init__(self, resource: ResourceT, runner: Runner) -> None:
+    def __init__(self, resource: ResourceT_co, runner: Runner) -> None:
         self._resource = resource
         self._runner = runner
 
