@@ -299,27 +299,27 @@ class _Entity:
         return pa.schema([pa.field("id", _TEXT, nullable=False), *attributes])
 
     @cached_property
-    def _parse_options(self) -> pj.ParseOptions:
-        return pj.ParseOptions(
-            explicit_schema=pa.schema(list(_wire_struct(self.wire))),
-            unexpected_field_behavior="ignore",
-        )
+    def _parse_options(self) -> dict[bool, pj.ParseOptions]:
+        """How Arrow reads the attributes, by whether their JSON spans several lines."""
+        schema = pa.schema(list(_wire_struct(self.wire)))
+        return {
+            several_lines: pj.ParseOptions(
+                explicit_schema=schema,
+                unexpected_field_behavior="ignore",
+                newlines_in_values=several_lines,
+            )
+            for several_lines in (False, True)
+        }
 
     def parse(self, attributes: Sequence[msgspec.Raw]) -> pa.Table:
         """Read the attributes of a batch of items into one row each, by the wire model's types.
 
         Fields the model does not know are skipped; an absent field is null.
         """
-        options = self._parse_options
         if not attributes:
-            return options.explicit_schema.empty_table()
+            return self._parse_options[False].explicit_schema.empty_table()
         lines = b"\n".join(attributes)
-        if lines.count(b"\n") >= len(attributes):  # JSON laid out on several lines
-            options = pj.ParseOptions(
-                explicit_schema=options.explicit_schema,
-                unexpected_field_behavior="ignore",
-                newlines_in_values=True,
-            )
+        options = self._parse_options[lines.count(b"\n") >= len(attributes)]
         # One thread: the walk, dlt and the destination keep the other cores busy,
         # and Arrow's own threads measured slower there than one.
         block = max(_BLOCK_BYTES, max(map(len, attributes)) + 1)
@@ -385,15 +385,19 @@ class _Entity:
                 values = _timestamps(values, self.table)
             columns.append(values if values.type == column.type else values.cast(column.type))
         own = pa.Table.from_arrays(columns, schema=self.schema)
-        yield self.table, pa.concat_tables([own, self.removal_of(removed, now)]) if removed else own
-        # An item the service lists as deleted (`deleted_at` set) goes with its entries.
+        # An item the service lists as deleted (`deleted_at` set) goes, with its entries:
+        # left out of a table being replaced, deleted from one being merged into.
         listed = pc.is_null(columns[self.schema.get_field_index(_DELETED_AT)])
+        owners_gone = list(removed)
         if not pc.all(listed).as_py():
-            removed = [*removed, *map(str, ids.filter(pc.invert(listed)).to_pylist())]
+            if replace:
+                own = own.filter(listed)
+            owners_gone.extend(map(str, ids.filter(pc.invert(listed)).to_pylist()))
             parsed, ids = parsed.filter(listed), ids.filter(listed)
+        yield self.table, pa.concat_tables([own, self.removal_of(removed, now)]) if removed else own
         for child in self.children:
             entries = parsed.column(child.field).combine_chunks()
-            yield child.table, child.table_of(ids, entries, removed, now, replace=replace)
+            yield child.table, child.table_of(ids, entries, owners_gone, now, replace=replace)
 
     def removal_of(self, ids: Sequence[str], now: datetime) -> pa.Table:
         """One row per removed item: its id and `deleted_at`, every other column null."""
@@ -408,13 +412,8 @@ class _Entity:
         return pa.Table.from_arrays(arrays, schema=schema)
 
     def marked(self, table: str, rows: pa.Table, *, replace: bool) -> Any:
-        """Return `rows` of `table` as dlt takes them: with the table's hints.
-
-        Replacing, the rows a merge would delete (a non-null `deleted_at`) are left out.
-        """
+        """Return `rows` of `table` as dlt takes them: with the table's hints."""
         if table == self.table:
-            if replace:
-                rows = rows.filter(pc.is_null(rows[_DELETED_AT]))
             return dlt.mark.with_hints(rows, _RESOURCE_HINTS[replace])
         child = next(child for child in self.children if child.table == table)
         return dlt.mark.with_hints(rows, child.hints(replace=replace), create_table_variant=True)
