@@ -144,3 +144,13 @@ class Listing:
 
     async def handler(self, request: web.Request) -> web.Response:
         return json_response(self.page(request))
+
+    def failing_on(self, number: int) -> Handler:
+        """Return a handler serving this listing, but page `number` answered 500 "boom"."""
+
+        async def handler(request: web.Request) -> web.Response:
+            if request.query.get("page[number]") == str(number):
+                return json_response({"errors": [{"title": "boom"}]}, 500)
+            return await self.handler(request)
+
+        return handler

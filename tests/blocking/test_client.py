@@ -104,14 +104,7 @@ def test_a_listing_resumes_where_a_loop_broke_off(
 
 
 def test_an_error_surfaces_in_order_with_its_checkpoint(scripted: ScriptedServer) -> None:
-    listing = Listing(100)
-
-    async def fail_on_page_3(request: web.Request) -> web.Response:
-        if request.query.get("page[number]") == "3":
-            return json_response({"errors": [{"title": "boom"}]}, 500)
-        return await listing.handler(request)
-
-    scripted.handler = fail_on_page_3
+    scripted.handler = Listing(100).failing_on(3)
     ids: list[str] = []
     with BlockingModelLabClient("k", "a", base_url=scripted.url, retries=0) as client:
         runs = client.runs.list(page_size=10)

@@ -238,14 +238,7 @@ async def test_cancelling_the_consumer_cancels_everything(
 async def test_an_error_surfaces_once_in_order_with_a_checkpoint(
     scripted: ScriptedServer, client: ModelLabClient, concurrency: int
 ) -> None:
-    listing = Listing(100)
-
-    async def fail_on_page_3(request: web.Request) -> web.Response:
-        if request.query.get("page[number]") == "3":
-            return json_response({"errors": [{"title": "boom"}]}, 500)
-        return await listing.handler(request)
-
-    scripted.handler = fail_on_page_3
+    scripted.handler = Listing(100).failing_on(3)
     ids: list[str] = []
     runs = client.runs.list(page_size=10, concurrency=concurrency)
     with pytest.raises(ServerError, match="boom") as caught:  # noqa: PT012
