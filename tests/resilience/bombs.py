@@ -20,10 +20,10 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator
 from functools import cache
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from modellab_async import DecodeError, ModelLabClient
+from tests.loopback import RawServer
 
 MIB = 2**20
 #: What a bomb inflates to: short text repeated, which compresses about 1,000 to 1.
@@ -66,41 +66,16 @@ def bomb(encoding: str, inflated: int) -> bytes:
     return b"".join([*parts, compress(block[:rest]), finish()])
 
 
-class BombServer:
+class BombServer(RawServer):
     """An HTTP/1.1 server on 127.0.0.1 answering every request with the same compressed body."""
 
     def __init__(self, body: bytes, encoding: str, framing: str, status: int = 200) -> None:
+        super().__init__()
         self.body = body
         self.encoding = encoding
         self.framing = framing
         self.status = status
         self.requests = 0
-        self._server: asyncio.Server | None = None
-        # Each open connection, and the task answering on it.
-        self._connections: dict[asyncio.StreamWriter, asyncio.Task[None]] = {}
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
-
-    async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._answer, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self._connections:
-            writer.close()
-        await asyncio.gather(*self._connections.values())
-        await self._server.wait_closed()
 
     def _head(self) -> bytes:
         lines = [
@@ -123,24 +98,15 @@ class BombServer:
         if self.framing == "chunked":
             yield b"0\r\n\r\n"
 
-    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections[writer] = task
-        try:
-            while await reader.readuntil(b"\r\n\r\n"):
-                self.requests += 1
-                writer.write(self._head())
-                for piece in self._pieces():
-                    writer.write(piece)
-                    await writer.drain()
-                if self.framing == "close":
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client hung up, as it should on a bomb
-        finally:
-            del self._connections[writer]
-            writer.close()
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.readuntil(b"\r\n\r\n"):
+            self.requests += 1
+            writer.write(self._head())
+            for piece in self._pieces():
+                writer.write(piece)
+                await writer.drain()
+            if self.framing == "close":
+                break
 
 
 def _peak_rss() -> int:

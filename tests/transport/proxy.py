@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from types import TracebackType
-from typing import Self
 
 from yarl import URL
+
+from tests.loopback import RawServer
 
 HEAD_TIMEOUT = 5.0
 MAX_CONNECTIONS = 32
 
 
-class LoopbackProxy:
+class LoopbackProxy(RawServer):
     """Serve as a proxy on 127.0.0.1; `url` is its address, as `HTTPS_PROXY` takes it.
 
     Args:
@@ -29,22 +29,13 @@ class LoopbackProxy:
     """
 
     def __init__(self, *, credentials: str | None = None) -> None:
+        super().__init__()
         self.heads: list[bytes] = []
         self.relayed = bytearray()
         self._expected_auth = (
             None if credentials is None else b"Basic " + base64.b64encode(credentials.encode())
         )
-        self._server: asyncio.Server | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
         self._connections = 0
-
-    @property
-    def url(self) -> str:
-        """The proxy's address, e.g. "http://127.0.0.1:41234"."""
-        assert self._server is not None, "the proxy is not started"
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
 
     @property
     def request_lines(self) -> list[bytes]:
@@ -56,38 +47,10 @@ class LoopbackProxy:
         """Every byte that passed the proxy from clients: heads and relayed data."""
         return b"".join(self.heads) + bytes(self.relayed)
 
-    async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self._writers:  # ends every relay, so that each handler returns
-            writer.close()
-        await asyncio.wait_for(asyncio.gather(*self._handlers), HEAD_TIMEOUT)
-        await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        handler = asyncio.current_task()
-        assert handler is not None
-        self._handlers.add(handler)
-        self._writers.add(writer)
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._connections += 1
-        try:
-            if self._connections <= MAX_CONNECTIONS:
-                await self._tunnel(reader, writer)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
-            pass
-        finally:
-            writer.close()
-            self._writers.discard(writer)
-            self._handlers.discard(handler)
+        if self._connections <= MAX_CONNECTIONS:
+            await self._tunnel(reader, writer)
 
     async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT)
